@@ -1,0 +1,411 @@
+//! Application-level fault injection, aimed at named points and at request facets.
+//!
+//! Annotate a function with [`fault_point`]; at run time it consults the attacks an
+//! operator started and applies an impact (latency, an error, a panic) to exactly the
+//! calls an attack names, for instance one customer's calls of one payment function, while
+//! every other call runs as if nothing were there.
+//!
+//! ```
+//! use fault_runtime::{fault_point, Fault};
+//!
+//! #[derive(Debug)]
+//! struct PaymentError(String);
+//!
+//! impl From<Fault> for PaymentError {
+//!     fn from(fault: Fault) -> Self {
+//!         PaymentError(fault.to_string())
+//!     }
+//! }
+//!
+//! #[fault_point(name = "payments.charge", facets(customer))]
+//! fn charge(customer: &str, cents: u64) -> Result<u64, PaymentError> {
+//!     Ok(cents)
+//! }
+//!
+//! assert_eq!(charge("c-42", 100).unwrap(), 100);
+//! ```
+//!
+//! # Feature `enabled`
+//!
+//! Off by default: the attribute then checks its arguments and returns the function exactly
+//! as written, the API starts no attack ([`start`] says why), and [`Facets`] records
+//! nothing. Turn it on where drills run, typically from a feature of your own crate:
+//! `chaos = ["fault-runtime/enabled"]`.
+//!
+//! With it on, a point no attack names costs one relaxed atomic load and a branch.
+//!
+//! # Attacks
+//!
+//! Start attacks with [`start`] (a typed [`Attack`]), [`start_toml`] or [`start_json`]
+//! (the text format, see the crate README), or from the environment, read once on the
+//! first use of the runtime (the first call of any point, or any API call; call [`init`]
+//! at start-up to do it then):
+//!
+//! - `FAULT_ATTACKS`: attacks inline, TOML or JSON;
+//! - `FAULT_ATTACKS_FILE`: a path to an attack file (`.json` or TOML);
+//! - `FAULT_INJECTION`: `on` or `off`. `off` engages the kill switch: every attack is
+//!   halted and none can start. Any other value is reported as an error and counts as
+//!   `off`.
+//!
+//! A source with any invalid attack applies none of them; the error names the attack, the
+//! field and the reason, is logged, and is kept for [`source_errors`].
+
+#![warn(missing_docs)]
+
+mod attack;
+mod context;
+mod error;
+mod fault;
+pub mod sampling;
+mod source;
+mod status;
+
+#[cfg(feature = "enabled")]
+mod delay;
+#[cfg(feature = "enabled")]
+mod point;
+#[cfg(feature = "enabled")]
+mod registry;
+
+#[doc(hidden)]
+#[cfg(feature = "enabled")]
+pub mod __private;
+
+pub use attack::{
+    Attack, AttackBuilder, AttackSet, DEFAULT_DURATION, FacetMatch, Format, Latency,
+    MAX_DURATION, MAX_LATENCY, MAX_TEXT_LEN,
+};
+pub use context::{Facets, FacetsGuard, WithFacets};
+pub use error::{AttackError, SourceError};
+pub use fault::Fault;
+pub use fault_macros::fault_point;
+pub use source::{MAX_FILE_BYTES, format_of, read_file};
+pub use status::{AttackState, AttackStatus, Impacts, PointInfo};
+
+#[cfg(feature = "enabled")]
+use std::sync::Arc;
+
+/// Whether injection is compiled in (the `enabled` feature).
+pub const ENABLED: bool = cfg!(feature = "enabled");
+
+#[cfg(not(feature = "enabled"))]
+const COMPILED_OUT: &str = "fault injection is compiled out: turn on the `enabled` feature of \
+                            fault-runtime to start attacks";
+
+/// Reads the environment's attacks now, if that has not happened yet.
+///
+/// Without this call it happens on the first use of the runtime, which may be the first
+/// call of a point on a request's path.
+pub fn init() {
+    #[cfg(feature = "enabled")]
+    registry::ensure_loaded();
+}
+
+/// Starts one attack; it runs until its deadline, its `max_impacts`, or the guard drops.
+///
+/// # Errors
+///
+/// An [`AttackError`] naming the field and the reason when the attack names an unknown
+/// point or facet, aims an error at a point that cannot carry one, reuses the id of a
+/// running attack, or when the kill switch is engaged. Nothing is started then.
+pub fn start(attack: Attack) -> Result<AttackGuard, AttackError> {
+    #[cfg(feature = "enabled")]
+    {
+        let id = attack.id.clone();
+        match registry::start(vec![attack], "api") {
+            Ok(mut started) => Ok(AttackGuard::new(started.remove(0))),
+            Err(error) => Err(error.problems().first().cloned().unwrap_or_else(|| {
+                AttackError::for_field(&id, "id", "the attack was refused".into())
+            })),
+        }
+    }
+    #[cfg(not(feature = "enabled"))]
+    {
+        Err(AttackError::new(
+            Some(attack.id),
+            None,
+            COMPILED_OUT.into(),
+            None,
+        ))
+    }
+}
+
+/// Starts every attack of a set, or none of them.
+///
+/// # Errors
+///
+/// A [`SourceError`] listing every problem; nothing is started then.
+pub fn start_set(set: AttackSet) -> Result<Vec<AttackGuard>, SourceError> {
+    start_origin(set, "api")
+}
+
+/// Reads attacks from TOML text and starts them all, or none of them.
+///
+/// # Errors
+///
+/// A [`SourceError`] listing every problem; nothing is started then.
+pub fn start_toml(text: &str) -> Result<Vec<AttackGuard>, SourceError> {
+    start_origin(AttackSet::from_toml(text)?, "api")
+}
+
+/// Reads attacks from JSON text and starts them all, or none of them.
+///
+/// # Errors
+///
+/// A [`SourceError`] listing every problem; nothing is started then.
+pub fn start_json(text: &str) -> Result<Vec<AttackGuard>, SourceError> {
+    start_origin(AttackSet::from_json(text)?, "api")
+}
+
+/// Reads an attack file (`.json`, else TOML) and starts its attacks, all or none.
+///
+/// # Errors
+///
+/// A [`SourceError`] when the file cannot be read or holds any problem; nothing is started
+/// then, and the error is kept for [`source_errors`].
+pub fn start_file(path: impl AsRef<std::path::Path>) -> Result<Vec<AttackGuard>, SourceError> {
+    let path = path.as_ref();
+    let origin = path.display().to_string();
+    start_origin(read_file(path, &origin)?, &origin)
+}
+
+fn start_origin(set: AttackSet, origin: &str) -> Result<Vec<AttackGuard>, SourceError> {
+    #[cfg(feature = "enabled")]
+    {
+        registry::start(set.into_iter().collect(), origin)
+            .map(|started| started.into_iter().map(AttackGuard::new).collect())
+    }
+    #[cfg(not(feature = "enabled"))]
+    {
+        let _ = set;
+        Err(SourceError::new(
+            origin,
+            vec![AttackError::document(None, COMPILED_OUT.into())],
+        ))
+    }
+}
+
+/// Halts the running attack with this id. Returns whether one was running.
+///
+/// Calls that start after this returns are not hit, and delays it is serving end at once.
+pub fn halt(id: &str) -> bool {
+    #[cfg(feature = "enabled")]
+    {
+        registry::halt(id)
+    }
+    #[cfg(not(feature = "enabled"))]
+    {
+        let _ = id;
+        false
+    }
+}
+
+/// Halts every running attack; returns how many were halted. New attacks may start.
+pub fn halt_all() -> usize {
+    #[cfg(feature = "enabled")]
+    {
+        registry::halt_all()
+    }
+    #[cfg(not(feature = "enabled"))]
+    {
+        0
+    }
+}
+
+/// Engages (`true`) or releases the kill switch. Engaged, it halts every attack and
+/// refuses new ones until released.
+pub fn set_kill_switch(engaged: bool) {
+    #[cfg(feature = "enabled")]
+    registry::set_kill_switch(engaged);
+    #[cfg(not(feature = "enabled"))]
+    let _ = engaged;
+}
+
+/// Whether the kill switch is engaged (by [`set_kill_switch`] or `FAULT_INJECTION`).
+pub fn kill_switch_engaged() -> bool {
+    #[cfg(feature = "enabled")]
+    {
+        registry::kill_switch_engaged()
+    }
+    #[cfg(not(feature = "enabled"))]
+    {
+        true
+    }
+}
+
+/// Running attacks in start order, then the last 256 ended ones, newest first.
+pub fn attacks() -> Vec<AttackStatus> {
+    #[cfg(feature = "enabled")]
+    {
+        registry::statuses()
+    }
+    #[cfg(not(feature = "enabled"))]
+    {
+        Vec::new()
+    }
+}
+
+/// The sources refused so far (the last 64): bad environment values, files, texts.
+pub fn source_errors() -> Vec<SourceError> {
+    #[cfg(feature = "enabled")]
+    {
+        registry::source_errors()
+    }
+    #[cfg(not(feature = "enabled"))]
+    {
+        Vec::new()
+    }
+}
+
+/// Every point compiled into the binary, sorted by name. Known before any point runs.
+pub fn catalog() -> Vec<PointInfo> {
+    #[cfg(feature = "enabled")]
+    {
+        let mut points: Vec<PointInfo> = __private::CATALOG
+            .iter()
+            .map(|point| {
+                let site = point.site();
+                PointInfo {
+                    name: site.name,
+                    module_path: site.module_path,
+                    file: site.file,
+                    line: site.line,
+                    facet_keys: site.facet_keys.to_vec(),
+                    is_async: site.is_async,
+                    impacts: Impacts {
+                        latency: true,
+                        error: site.can_error,
+                        panic: true,
+                    },
+                    hits: point.hits(),
+                    attacks: point.attacks().map_or(0, |list| list.len()),
+                }
+            })
+            .collect();
+        points.sort_by(|a, b| (a.name, a.file, a.line).cmp(&(b.name, b.file, b.line)));
+        points
+    }
+    #[cfg(not(feature = "enabled"))]
+    {
+        Vec::new()
+    }
+}
+
+/// Declares the facet keys that request contexts ([`Facets`]) carry, so that attacks may
+/// name them at any point.
+///
+/// An attack naming a facet key that is neither a facet of its points nor declared here
+/// is refused, which catches typos before a drill silently hits nothing.
+///
+/// ```
+/// fault_runtime::context_facets!(customer, country);
+/// ```
+#[cfg(feature = "enabled")]
+#[macro_export]
+macro_rules! context_facets {
+    ($($key:ident),+ $(,)?) => {
+        const _: () = {
+            #[$crate::__private::linkme::distributed_slice($crate::__private::CONTEXT_FACETS)]
+            #[linkme(crate = $crate::__private::linkme)]
+            static CONTEXT_FACET_KEYS: &[&str] = &[$(::core::stringify!($key)),+];
+        };
+    };
+}
+
+/// Declares the facet keys that request contexts ([`Facets`]) carry, so that attacks may
+/// name them at any point.
+///
+/// An attack naming a facet key that is neither a facet of its points nor declared here
+/// is refused, which catches typos before a drill silently hits nothing.
+///
+/// ```
+/// fault_runtime::context_facets!(customer, country);
+/// ```
+#[cfg(not(feature = "enabled"))]
+#[macro_export]
+macro_rules! context_facets {
+    ($($key:ident),+ $(,)?) => {};
+}
+
+/// Keeps an attack running; halts it when dropped, unless detached.
+#[must_use = "the attack is halted as soon as the guard drops; call `detach` to keep it"]
+pub struct AttackGuard {
+    #[cfg(feature = "enabled")]
+    running: Option<Arc<registry::Running>>,
+    #[cfg(not(feature = "enabled"))]
+    _never: std::convert::Infallible,
+}
+
+impl AttackGuard {
+    #[cfg(feature = "enabled")]
+    fn new(running: Arc<registry::Running>) -> Self {
+        Self {
+            running: Some(running),
+        }
+    }
+
+    /// The attack's id.
+    pub fn id(&self) -> &str {
+        #[cfg(feature = "enabled")]
+        {
+            self.running.as_ref().map_or("", |r| &r.id)
+        }
+        #[cfg(not(feature = "enabled"))]
+        match self._never {}
+    }
+
+    /// The attack's state and counters now.
+    pub fn status(&self) -> AttackStatus {
+        #[cfg(feature = "enabled")]
+        {
+            let running = self
+                .running
+                .as_ref()
+                .expect("a guard holds its attack until it is consumed");
+            running.status(std::time::Instant::now())
+        }
+        #[cfg(not(feature = "enabled"))]
+        match self._never {}
+    }
+
+    /// Halts the attack now. Returns whether it was still running.
+    pub fn halt(self) -> bool {
+        #[cfg(feature = "enabled")]
+        {
+            let mut this = self;
+            this.running
+                .take()
+                .is_some_and(|running| registry::halt_exact(&running))
+        }
+        #[cfg(not(feature = "enabled"))]
+        match self._never {}
+    }
+
+    /// Lets the attack run on after the guard is gone, until its deadline or a halt.
+    pub fn detach(self) {
+        #[cfg(feature = "enabled")]
+        {
+            let mut this = self;
+            this.running.take();
+        }
+        #[cfg(not(feature = "enabled"))]
+        match self._never {}
+    }
+}
+
+impl Drop for AttackGuard {
+    fn drop(&mut self) {
+        #[cfg(feature = "enabled")]
+        if let Some(running) = self.running.take() {
+            registry::halt_exact(&running);
+        }
+    }
+}
+
+impl std::fmt::Debug for AttackGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AttackGuard")
+            .field("id", &self.id())
+            .finish()
+    }
+}

@@ -1,0 +1,309 @@
+//! Fault points: the statics that `#[fault_point]` puts in each annotated function, and the
+//! slow path a call takes when an attack names its point.
+
+use std::fmt::{self, Display, Write as _};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwapOption;
+
+use crate::Fault;
+use crate::context::Facets;
+use crate::delay::{self, Delay, Part};
+use crate::registry::{self, Running};
+
+/// What the attribute knows about a point at compile time.
+#[derive(Debug)]
+pub struct Site {
+    /// The point's name.
+    pub name: &'static str,
+    /// `module_path!()` of the annotated function.
+    pub module_path: &'static str,
+    /// `file!()` of the annotated function.
+    pub file: &'static str,
+    /// `line!()` of the annotated function.
+    pub line: u32,
+    /// The keys of the attribute's `facets(...)`.
+    pub facet_keys: &'static [&'static str],
+    /// Whether the function's return type can carry an injected error.
+    pub can_error: bool,
+    /// Whether the function is an `async fn`.
+    pub is_async: bool,
+}
+
+/// A fault point: one per annotated function, in a static.
+///
+/// The hot path reads `armed` alone. Everything else is touched only when an attack names
+/// this point.
+pub struct Point {
+    // Starts `true` so that the first call of any point runs the slow path once, which
+    // reads the environment's attacks and then disarms every point no attack names.
+    armed: AtomicBool,
+    site: Site,
+    hits: AtomicU64,
+    attacks: ArcSwapOption<Vec<Arc<Running>>>,
+}
+
+impl Point {
+    /// A point for a site; used in a `static` initializer.
+    pub const fn new(site: Site) -> Self {
+        Self {
+            armed: AtomicBool::new(true),
+            site,
+            hits: AtomicU64::new(0),
+            attacks: ArcSwapOption::const_empty(),
+        }
+    }
+
+    /// Whether an attack may name this point: the whole cost of an idle point.
+    #[inline(always)]
+    pub fn is_armed(&self) -> bool {
+        self.armed.load(Ordering::Relaxed)
+    }
+
+    /// The slow path of a synchronous function: decides, sleeps the thread for any
+    /// latency, panics for a panic impact, and returns an error impact's fault.
+    #[cold]
+    #[inline(never)]
+    pub fn strike(&'static self, facets: &[(&'static str, &dyn Display)]) -> Option<Fault> {
+        let verdict = self.decide(facets);
+        if let Some(start) = verdict.delay_start {
+            delay::sleep(start, &verdict.delay);
+        }
+        verdict.conclude()
+    }
+
+    /// The slow path of an `async fn`: decides now, then waits for any latency without
+    /// blocking the executor's thread.
+    #[cold]
+    #[inline(never)]
+    pub fn strike_async(
+        &'static self,
+        facets: &[(&'static str, &dyn Display)],
+    ) -> impl Future<Output = Option<Fault>> + Send + 'static {
+        let mut verdict = self.decide(facets);
+        Strike {
+            delay: verdict
+                .delay_start
+                .map(|start| Delay::new(start, std::mem::take(&mut verdict.delay))),
+            verdict: Some(verdict),
+        }
+    }
+
+    pub(crate) fn site(&self) -> &Site {
+        &self.site
+    }
+
+    pub(crate) fn hits(&self) -> u64 {
+        self.hits.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_armed(&self, armed: bool) {
+        self.armed.store(armed, Ordering::Relaxed);
+    }
+
+    pub(crate) fn attacks(&self) -> Option<Arc<Vec<Arc<Running>>>> {
+        self.attacks.load_full()
+    }
+
+    pub(crate) fn set_attacks(&self, attacks: Option<Arc<Vec<Arc<Running>>>>) {
+        self.attacks.store(attacks);
+    }
+
+    /// Matches the call against every attack aimed at this point, oldest first, and
+    /// samples each match.
+    fn decide(&'static self, facets: &[(&'static str, &dyn Display)]) -> Verdict {
+        registry::ensure_loaded();
+        let mut verdict = Verdict::default();
+        let snapshot = self.attacks.load();
+        let Some(attacks) = snapshot.as_ref() else {
+            return verdict;
+        };
+        let context = Facets::current();
+        let call = Call { facets, context: &context };
+        let now = Instant::now();
+        for attack in attacks.iter() {
+            if !attack.is_running(now) || !attack.matches(&call) {
+                continue;
+            }
+            attack.count_match();
+            if !attack.samples(&call) || !attack.take_impact() {
+                continue;
+            }
+            if attack.attack.dry_run {
+                attack.report_dry_run(self.site.name);
+                continue;
+            }
+            let mut impact = Impact::default();
+            if let Some(latency) = attack.attack.latency {
+                let length = draw(latency.min, latency.max);
+                verdict.delay_start.get_or_insert(now);
+                verdict.delay.push(Part {
+                    attack: Arc::clone(attack),
+                    length,
+                });
+                impact.latency = Some(length);
+            }
+            if verdict.failure.is_none() {
+                if let Some(message) = &attack.panic_message {
+                    verdict.failure = Some(Failure::Panic(Arc::clone(message)));
+                    impact.panic = true;
+                } else if let (Some(message), true) = (&attack.error_message, self.site.can_error)
+                {
+                    verdict.failure = Some(Failure::Error(Fault::injected(
+                        self.site.name,
+                        Arc::clone(&attack.id),
+                        Arc::clone(message),
+                    )));
+                    impact.error = true;
+                }
+            }
+            attack.report_impact(self.site.name, &impact);
+        }
+        if !verdict.delay.is_empty() || verdict.failure.is_some() {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+        }
+        verdict
+    }
+}
+
+impl fmt::Debug for Point {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Point")
+            .field("name", &self.site.name)
+            .field("armed", &self.is_armed())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What one attack did to one call, for the log.
+#[derive(Default)]
+pub(crate) struct Impact {
+    pub(crate) latency: Option<Duration>,
+    pub(crate) error: bool,
+    pub(crate) panic: bool,
+}
+
+/// The facets of one call: the attribute's, then the context's.
+pub(crate) struct Call<'a> {
+    facets: &'a [(&'static str, &'a dyn Display)],
+    context: &'a Facets,
+}
+
+/// A facet value of a call, borrowed from wherever it lives.
+pub(crate) enum FacetValue<'a> {
+    Shown(&'a dyn Display),
+    Text(&'a str),
+}
+
+impl Call<'_> {
+    /// The value of a facet; the attribute's own facets win over the context's.
+    pub(crate) fn facet(&self, key: &str) -> Option<FacetValue<'_>> {
+        if let Some((_, value)) = self.facets.iter().find(|(k, _)| *k == key) {
+            return Some(FacetValue::Shown(*value));
+        }
+        self.context.get(key).map(FacetValue::Text)
+    }
+}
+
+impl FacetValue<'_> {
+    /// Whether the value's text equals `expected`, without building a string.
+    pub(crate) fn equals(&self, expected: &str) -> bool {
+        match self {
+            FacetValue::Text(text) => *text == expected,
+            FacetValue::Shown(value) => {
+                let mut compare = Compare {
+                    rest: expected,
+                    equal: true,
+                };
+                write!(compare, "{value}").is_ok() && compare.equal && compare.rest.is_empty()
+            }
+        }
+    }
+
+    /// Feeds the value's text to `sink`, without building a string.
+    pub(crate) fn write_to(&self, sink: &mut impl fmt::Write) {
+        // Writing to a hasher cannot fail; a failing `Display` leaves a partial hash,
+        // which still decides consistently for that value.
+        let _ = match self {
+            FacetValue::Text(text) => sink.write_str(text),
+            FacetValue::Shown(value) => write!(sink, "{value}"),
+        };
+    }
+}
+
+/// Compares formatted output with a string as it is written.
+struct Compare<'a> {
+    rest: &'a str,
+    equal: bool,
+}
+
+impl fmt::Write for Compare<'_> {
+    fn write_str(&mut self, chunk: &str) -> fmt::Result {
+        match self.rest.strip_prefix(chunk) {
+            Some(rest) if self.equal => self.rest = rest,
+            _ => {
+                self.equal = false;
+                // Stop formatting early: the answer is known.
+                return Err(fmt::Error);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn draw(min: Duration, max: Duration) -> Duration {
+    if min == max {
+        return min;
+    }
+    let span = u64::try_from((max - min).as_nanos()).unwrap_or(u64::MAX);
+    min + Duration::from_nanos(fastrand::u64(0..=span))
+}
+
+enum Failure {
+    Error(Fault),
+    Panic(Arc<str>),
+}
+
+/// What the attacks decided for one call.
+#[derive(Default)]
+struct Verdict {
+    delay_start: Option<Instant>,
+    delay: Vec<Part>,
+    failure: Option<Failure>,
+}
+
+impl Verdict {
+    /// Applies the error or panic, after any latency has been served.
+    fn conclude(self) -> Option<Fault> {
+        match self.failure {
+            None => None,
+            Some(Failure::Error(fault)) => Some(fault),
+            Some(Failure::Panic(message)) => std::panic::panic_any(message.to_string()),
+        }
+    }
+}
+
+/// The future of [`Point::strike_async`].
+struct Strike {
+    delay: Option<Delay>,
+    verdict: Option<Verdict>,
+}
+
+impl Future for Strike {
+    type Output = Option<Fault>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Fault>> {
+        if let Some(delay) = self.delay.as_mut() {
+            if Pin::new(delay).poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            self.delay = None;
+        }
+        Poll::Ready(self.verdict.take().and_then(Verdict::conclude))
+    }
+}

@@ -1,0 +1,619 @@
+//! The attack registry: which attacks run, which points they aim at, and their lifecycle.
+//!
+//! Writers (start, halt, expiry) serialize on one lock and publish, for each point they
+//! touch, a new immutable list of the attacks aimed at it. Calls read their own point's
+//! list without waiting; an attack that names other points is never looked at.
+
+use std::collections::{HashMap, VecDeque};
+use std::hash::Hasher as _;
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Once, PoisonError};
+use std::time::{Duration, Instant};
+
+use crate::attack::{Attack, AttackSet, FacetMatch, Format};
+use crate::error::{AttackError, SourceError};
+use crate::point::{Call, Impact, Point};
+use crate::__private::{CATALOG, CONTEXT_FACETS};
+use crate::status::{AttackState, AttackStatus};
+use crate::{delay, sampling};
+
+/// How many ended attacks [`crate::attacks`] keeps reporting.
+const ENDED_KEPT: usize = 256;
+
+/// How many refused sources [`crate::source_errors`] keeps reporting.
+const SOURCE_ERRORS_KEPT: usize = 64;
+
+/// The longest the reaper sleeps while attacks run, bounding how long a point whose
+/// attacks all ended by `max_impacts` stays on its slow path.
+const REAPER_TICK: Duration = Duration::from_secs(1);
+
+const RUNNING: u8 = 0;
+const HALTED: u8 = 1;
+const EXPIRED: u8 = 2;
+const EXHAUSTED: u8 = 3;
+
+/// A started attack, shared by the registry and the points it aims at.
+pub(crate) struct Running {
+    pub(crate) attack: Attack,
+    pub(crate) id: Arc<str>,
+    pub(crate) error_message: Option<Arc<str>>,
+    pub(crate) panic_message: Option<Arc<str>>,
+    pub(crate) origin: Arc<str>,
+    started: Instant,
+    pub(crate) deadline: Instant,
+    points: Vec<&'static Point>,
+    matched: AtomicU64,
+    hits: AtomicU64,
+    end: AtomicU8,
+}
+
+impl Running {
+    /// Whether the attack still acts: not ended, and before its deadline.
+    pub(crate) fn is_running(&self, now: Instant) -> bool {
+        self.end.load(Ordering::Relaxed) == RUNNING && now < self.deadline
+    }
+
+    /// Whether the call carries every facet the attack names, with an accepted value.
+    pub(crate) fn matches(&self, call: &Call<'_>) -> bool {
+        self.attack.facets.iter().all(|(key, rule)| {
+            call.facet(key).is_some_and(|value| match rule {
+                FacetMatch::Present => true,
+                FacetMatch::AnyOf(values) => values.iter().any(|v| value.equals(v)),
+            })
+        })
+    }
+
+    pub(crate) fn count_match(&self) {
+        self.matched.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Whether a matching call falls in the attack's share.
+    pub(crate) fn samples(&self, call: &Call<'_>) -> bool {
+        let percent = self.attack.percent;
+        match &self.attack.sticky {
+            Some(key) => call.facet(key).is_some_and(|value| {
+                let mut hasher = sampling::StickyHasher::new();
+                value.write_to(&mut hasher);
+                sampling::sticky_hit(hasher.finish(), percent)
+            }),
+            None => percent >= 100.0 || fastrand::f64() * 100.0 < percent,
+        }
+    }
+
+    /// Counts a hit, unless `max_impacts` is reached; ends the attack on its last hit.
+    pub(crate) fn take_impact(&self) -> bool {
+        let Some(max) = self.attack.max_impacts else {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+            return true;
+        };
+        let taken = self
+            .hits
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |hits| {
+                (hits < max).then_some(hits + 1)
+            });
+        match taken {
+            Ok(before) => {
+                if before + 1 == max && self.finish(EXHAUSTED) {
+                    wake_reaper();
+                }
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    pub(crate) fn report_impact(&self, point: &'static str, impact: &Impact) {
+        let latency_ms = impact.latency.map(|l| l.as_secs_f64() * 1000.0);
+        tracing::warn!(
+            target: "fault_runtime",
+            point,
+            attack = &*self.id,
+            latency_ms,
+            error = impact.error,
+            panic = impact.panic,
+            "fault injected"
+        );
+    }
+
+    pub(crate) fn report_dry_run(&self, point: &'static str) {
+        tracing::info!(
+            target: "fault_runtime",
+            point,
+            attack = &*self.id,
+            "dry run: a fault would have been injected"
+        );
+    }
+
+    /// Ends the attack for `reason`; false if it had already ended.
+    fn finish(&self, reason: u8) -> bool {
+        self.end
+            .compare_exchange(RUNNING, reason, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+    }
+
+    fn state(&self, now: Instant) -> AttackState {
+        match self.end.load(Ordering::Relaxed) {
+            HALTED => AttackState::Halted,
+            EXPIRED => AttackState::Expired,
+            EXHAUSTED => AttackState::Exhausted,
+            _ if now >= self.deadline => AttackState::Expired,
+            _ => AttackState::Running,
+        }
+    }
+
+    pub(crate) fn status(&self, now: Instant) -> AttackStatus {
+        let state = self.state(now);
+        AttackStatus {
+            id: self.id.to_string(),
+            point: self.attack.point.clone(),
+            points: self.points.iter().map(|p| p.site().name).collect(),
+            origin: self.origin.to_string(),
+            state,
+            dry_run: self.attack.dry_run,
+            matched: self.matched.load(Ordering::Relaxed),
+            hits: self.hits.load(Ordering::Relaxed),
+            time_left: if state == AttackState::Running {
+                self.deadline.saturating_duration_since(now)
+            } else {
+                Duration::ZERO
+            },
+            running_for: now.saturating_duration_since(self.started),
+            attack: self.attack.clone(),
+        }
+    }
+}
+
+struct State {
+    running: Vec<Arc<Running>>,
+    ended: VecDeque<AttackStatus>,
+    source_errors: VecDeque<SourceError>,
+    kill_switch: bool,
+    reaper_started: bool,
+}
+
+static STATE: Mutex<State> = Mutex::new(State {
+    running: Vec::new(),
+    ended: VecDeque::new(),
+    source_errors: VecDeque::new(),
+    kill_switch: false,
+    reaper_started: false,
+});
+
+static LOADED: Once = Once::new();
+
+/// Wakes the reaper early; see [`REAPER_TICK`].
+static REAPER: Condvar = Condvar::new();
+static REAP_SOON: AtomicBool = AtomicBool::new(false);
+
+fn state() -> MutexGuard<'static, State> {
+    // Every writer leaves the state consistent before anything that could panic, so a
+    // poisoned lock still guards good data.
+    STATE.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Reads the environment's attacks once, on the first use of the registry.
+pub(crate) fn ensure_loaded() {
+    LOADED.call_once(load_environment);
+}
+
+/// Starts a set of attacks, all or none.
+pub(crate) fn start(attacks: Vec<Attack>, origin: &str) -> Result<Vec<Arc<Running>>, SourceError> {
+    ensure_loaded();
+    start_loaded(attacks, origin)
+}
+
+fn start_loaded(attacks: Vec<Attack>, origin: &str) -> Result<Vec<Arc<Running>>, SourceError> {
+    let mut state = state();
+    sweep(&mut state, Instant::now());
+    if state.kill_switch {
+        let error = SourceError::new(
+            origin,
+            vec![AttackError::document(
+                None,
+                "the kill switch is engaged (FAULT_INJECTION=off, or set_kill_switch(true)); \
+                 no attack can start"
+                    .into(),
+            )],
+        );
+        return Err(refuse(&mut state, error));
+    }
+
+    let mut problems = Vec::new();
+    let mut resolved = Vec::with_capacity(attacks.len());
+    for attack in attacks {
+        if state.running.iter().any(|r| *r.id == attack.id) {
+            problems.push(AttackError::for_field(
+                &attack.id,
+                "id",
+                "an attack with this id is already running; halt it first".into(),
+            ));
+            continue;
+        }
+        match resolve(&attack) {
+            Ok(points) => resolved.push((attack, points)),
+            Err(mut errors) => problems.append(&mut errors),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(refuse(&mut state, SourceError::new(origin, problems)));
+    }
+
+    let now = Instant::now();
+    let origin: Arc<str> = origin.into();
+    let mut started = Vec::with_capacity(resolved.len());
+    for (attack, points) in resolved {
+        let running = Arc::new(Running {
+            id: attack.id.as_str().into(),
+            error_message: attack.error.as_deref().map(Into::into),
+            panic_message: attack.panic.as_deref().map(Into::into),
+            origin: Arc::clone(&origin),
+            started: now,
+            deadline: now + attack.duration,
+            points,
+            matched: AtomicU64::new(0),
+            hits: AtomicU64::new(0),
+            end: AtomicU8::new(RUNNING),
+            attack,
+        });
+        tracing::info!(
+            target: "fault_runtime",
+            attack = &*running.id,
+            point = running.attack.point,
+            points = running.points.len(),
+            origin = &*running.origin,
+            duration = %humantime::format_duration(running.attack.duration),
+            dry_run = running.attack.dry_run,
+            "attack started"
+        );
+        state.running.push(Arc::clone(&running));
+        started.push(running);
+    }
+    publish(&state, started.iter().flat_map(|r| r.points.iter().copied()));
+    ensure_reaper(&mut state);
+    REAPER.notify_all();
+    Ok(started)
+}
+
+/// Records and logs a refused source, and returns its error.
+fn refuse(state: &mut State, error: SourceError) -> SourceError {
+    tracing::error!(target: "fault_runtime", "{error}");
+    if state.source_errors.len() == SOURCE_ERRORS_KEPT {
+        state.source_errors.pop_front();
+    }
+    state.source_errors.push_back(error.clone());
+    error
+}
+
+/// Finds the points an attack aims at, and checks it against each of them.
+fn resolve(attack: &Attack) -> Result<Vec<&'static Point>, Vec<AttackError>> {
+    let points: Vec<&'static Point> = CATALOG
+        .iter()
+        .copied()
+        .filter(|p| glob_matches(&attack.point, p.site().name))
+        .collect();
+    if points.is_empty() {
+        let reason = if attack.point.contains('*') {
+            format!("`{}` matches no point in the catalog", attack.point)
+        } else {
+            format!("no point is named `{}` in the catalog", attack.point)
+        };
+        return Err(vec![AttackError::for_field(&attack.id, "point", reason)]);
+    }
+
+    let mut problems = Vec::new();
+    let context_keys: Vec<&str> = CONTEXT_FACETS.iter().flat_map(|keys| keys.iter().copied()).collect();
+    let keys = attack
+        .facets
+        .keys()
+        .map(|k| ("facets", k.as_str()))
+        .chain(attack.sticky.as_deref().map(|k| ("sticky", k)));
+    for (field, key) in keys {
+        if context_keys.contains(&key) {
+            continue;
+        }
+        if let Some(point) = points.iter().find(|p| !p.site().facet_keys.contains(&key)) {
+            let mut known: Vec<&str> = point.site().facet_keys.to_vec();
+            known.extend(&context_keys);
+            let known = if known.is_empty() {
+                "none".to_owned()
+            } else {
+                known.join(", ")
+            };
+            problems.push(AttackError::for_field(
+                &attack.id,
+                field,
+                format!(
+                    "facet `{key}` is not known at point `{}` (known facets: {known}); \
+                     context facets are declared with `context_facets!`",
+                    point.site().name
+                ),
+            ));
+        }
+    }
+    if attack.error.is_some() {
+        for point in points.iter().filter(|p| !p.site().can_error) {
+            problems.push(AttackError::for_field(
+                &attack.id,
+                "error",
+                format!(
+                    "point `{}` cannot carry an error: its function does not return a \
+                     `Result` or an `Option`, and has no `error = ...` argument",
+                    point.site().name
+                ),
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(points)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Whether a point name matches an attack's `point`: an exact name, or a glob where `*`
+/// stands for any run of characters.
+pub(crate) fn glob_matches(pattern: &str, name: &str) -> bool {
+    let Some((first, rest)) = pattern.split_once('*') else {
+        return pattern == name;
+    };
+    let Some(mut remaining) = name.strip_prefix(first) else {
+        return false;
+    };
+    let mut pieces: Vec<&str> = rest.split('*').collect();
+    let last = pieces.pop().unwrap_or("");
+    for piece in pieces {
+        match remaining.find(piece) {
+            Some(at) => remaining = &remaining[at + piece.len()..],
+            None => return false,
+        }
+    }
+    remaining.len() >= last.len() && remaining.ends_with(last)
+}
+
+/// Publishes, for each given point, the list of running attacks aimed at it, and sets its
+/// armed flag to match.
+fn publish(state: &State, points: impl Iterator<Item = &'static Point>) {
+    let mut aimed: HashMap<*const Point, (&'static Point, Vec<Arc<Running>>)> = HashMap::new();
+    for point in points {
+        aimed
+            .entry(std::ptr::from_ref(point))
+            .or_insert_with(|| (point, Vec::new()));
+    }
+    // `running` is in start order, so each list is oldest first.
+    for running in &state.running {
+        for &point in &running.points {
+            if let Some((_, list)) = aimed.get_mut(&std::ptr::from_ref(point)) {
+                list.push(Arc::clone(running));
+            }
+        }
+    }
+    for (point, list) in aimed.into_values() {
+        if list.is_empty() {
+            point.set_armed(false);
+            point.set_attacks(None);
+        } else {
+            // The list is in place before the flag sends calls to it.
+            point.set_attacks(Some(Arc::new(list)));
+            point.set_armed(true);
+        }
+    }
+}
+
+/// Ends the attacks `select` picks, for `reason`. Returns how many ended.
+fn end_where(reason: u8, select: impl Fn(&Running) -> bool) -> usize {
+    ensure_loaded();
+    let mut state = state();
+    let now = Instant::now();
+    let (ending, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut state.running)
+        .into_iter()
+        .partition(|r| select(r));
+    state.running = keep;
+    for running in &ending {
+        running.finish(reason);
+        retire(&mut state, running, now, "halted");
+    }
+    publish(&state, ending.iter().flat_map(|r| r.points.iter().copied()));
+    drop(state);
+    if !ending.is_empty() {
+        delay::attacks_ended();
+    }
+    ending.len()
+}
+
+/// Moves an ended attack to the history and logs its end.
+fn retire(state: &mut State, running: &Running, now: Instant, how: &str) {
+    let status = running.status(now);
+    tracing::info!(
+        target: "fault_runtime",
+        attack = &*running.id,
+        state = %status.state,
+        how,
+        matched = status.matched,
+        hits = status.hits,
+        "attack ended"
+    );
+    if state.ended.len() == ENDED_KEPT {
+        state.ended.pop_front();
+    }
+    state.ended.push_back(status);
+}
+
+/// Removes attacks that expired or reached `max_impacts`; returns the next deadline.
+fn sweep(state: &mut State, now: Instant) -> Option<Instant> {
+    if state.running.iter().all(|r| r.is_running(now)) {
+        return state.running.iter().map(|r| r.deadline).min();
+    }
+    let (ended, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut state.running)
+        .into_iter()
+        .partition(|r| !r.is_running(now));
+    state.running = keep;
+    for running in &ended {
+        running.finish(EXPIRED);
+        retire(state, running, now, "ran its course");
+    }
+    publish(state, ended.iter().flat_map(|r| r.points.iter().copied()));
+    delay::attacks_ended();
+    state.running.iter().map(|r| r.deadline).min()
+}
+
+fn wake_reaper() {
+    REAP_SOON.store(true, Ordering::Relaxed);
+    REAPER.notify_all();
+}
+
+fn ensure_reaper(state: &mut State) {
+    if state.reaper_started {
+        return;
+    }
+    let spawned = std::thread::Builder::new()
+        .name("fault-runtime-reaper".into())
+        .spawn(run_reaper);
+    match spawned {
+        Ok(_) => state.reaper_started = true,
+        Err(error) => tracing::error!(
+            target: "fault_runtime",
+            %error,
+            "cannot start the thread that ends expired attacks; they stop acting at their \
+             deadline and are removed on the next change"
+        ),
+    }
+}
+
+/// The reaper thread: ends attacks at their deadline, so their points go back to idle.
+fn run_reaper() {
+    let mut state = state();
+    loop {
+        REAP_SOON.store(false, Ordering::Relaxed);
+        let now = Instant::now();
+        let wait = match sweep(&mut state, now) {
+            Some(next) => next.saturating_duration_since(now).min(REAPER_TICK),
+            None => Duration::MAX,
+        };
+        if REAP_SOON.load(Ordering::Relaxed) {
+            continue;
+        }
+        state = if wait == Duration::MAX {
+            REAPER.wait(state).unwrap_or_else(PoisonError::into_inner)
+        } else {
+            REAPER
+                .wait_timeout(state, wait)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0
+        };
+    }
+}
+
+/// Halts the attack with this id; false if none runs.
+pub(crate) fn halt(id: &str) -> bool {
+    end_where(HALTED, |r| *r.id == *id) > 0
+}
+
+/// Halts this very attack (not a later one that reuses its id).
+pub(crate) fn halt_exact(target: &Arc<Running>) -> bool {
+    end_where(HALTED, |r| std::ptr::eq(r, &**target)) > 0
+}
+
+/// Halts every attack.
+pub(crate) fn halt_all() -> usize {
+    end_where(HALTED, |_| true)
+}
+
+/// Engages or releases the kill switch; engaging halts every attack.
+pub(crate) fn set_kill_switch(engaged: bool) {
+    ensure_loaded();
+    state().kill_switch = engaged;
+    if engaged {
+        let halted = halt_all();
+        tracing::warn!(target: "fault_runtime", halted, "kill switch engaged: every attack halted");
+    } else {
+        tracing::info!(target: "fault_runtime", "kill switch released");
+    }
+}
+
+pub(crate) fn kill_switch_engaged() -> bool {
+    ensure_loaded();
+    state().kill_switch
+}
+
+/// Running attacks first (in start order), then recently ended ones, newest first.
+pub(crate) fn statuses() -> Vec<AttackStatus> {
+    ensure_loaded();
+    let mut state = state();
+    let now = Instant::now();
+    sweep(&mut state, now);
+    state
+        .running
+        .iter()
+        .map(|r| r.status(now))
+        .chain(state.ended.iter().rev().cloned())
+        .collect()
+}
+
+pub(crate) fn source_errors() -> Vec<SourceError> {
+    ensure_loaded();
+    state().source_errors.iter().cloned().collect()
+}
+
+/// Reads `FAULT_INJECTION`, `FAULT_ATTACKS` and `FAULT_ATTACKS_FILE`, then leaves every
+/// point armed exactly when an attack names it.
+fn load_environment() {
+    match std::env::var("FAULT_INJECTION") {
+        Err(std::env::VarError::NotPresent) => {}
+        Ok(value) if value == "on" => {}
+        Ok(value) if value == "off" => state().kill_switch = true,
+        other => {
+            let shown = match other {
+                Ok(value) => format!("{value:?}"),
+                Err(_) => "a value that is not UTF-8".to_owned(),
+            };
+            let error = SourceError::new(
+                "FAULT_INJECTION",
+                vec![AttackError::document(
+                    None,
+                    format!(
+                        "{shown} is neither `on` nor `off`; fault injection is off until \
+                         the variable is fixed"
+                    ),
+                )],
+            );
+            let mut state = state();
+            state.kill_switch = true;
+            refuse(&mut state, error);
+        }
+    }
+
+    if let Some(text) = std::env::var_os("FAULT_ATTACKS") {
+        let parsed = match text.into_string() {
+            Ok(text) => AttackSet::parse(&text, Format::sniff(&text), "FAULT_ATTACKS"),
+            Err(_) => Err(SourceError::new(
+                "FAULT_ATTACKS",
+                vec![AttackError::document(None, "the value is not UTF-8".into())],
+            )),
+        };
+        apply_source(parsed, "FAULT_ATTACKS");
+    }
+
+    if let Some(path) = std::env::var_os("FAULT_ATTACKS_FILE") {
+        let origin = format!("FAULT_ATTACKS_FILE={}", path.to_string_lossy());
+        apply_source(crate::source::read_file(path.as_ref(), &origin), &origin);
+    }
+
+    let state = state();
+    publish(&state, CATALOG.iter().copied());
+}
+
+fn apply_source(parsed: Result<AttackSet, SourceError>, origin: &str) {
+    match parsed {
+        Ok(set) => {
+            // A refusal is recorded and logged by `start_loaded`; the guards are dropped
+            // without halting, since environment attacks run until their deadline.
+            if let Ok(started) = start_loaded(set.into_iter().collect(), origin) {
+                drop(started);
+            }
+        }
+        Err(error) => {
+            let mut state = state();
+            refuse(&mut state, error.with_origin(origin));
+        }
+    }
+}
