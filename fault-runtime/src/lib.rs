@@ -72,8 +72,8 @@ mod registry;
 pub mod __private;
 
 pub use attack::{
-    Attack, AttackBuilder, AttackSet, DEFAULT_DURATION, FacetMatch, Format, Latency,
-    MAX_DURATION, MAX_LATENCY, MAX_TEXT_LEN,
+    Attack, AttackBuilder, AttackSet, DEFAULT_DURATION, FacetMatch, Format, Latency, MAX_DURATION,
+    MAX_LATENCY, MAX_TEXT_LEN,
 };
 pub use context::{Facets, FacetsGuard, WithFacets};
 pub use error::{AttackError, SourceError};

@@ -24,7 +24,8 @@ pub fn format_of(path: &Path, text: &str) -> Format {
 /// A [`SourceError`] when the file cannot be read, is too large, or holds any invalid
 /// attack.
 pub fn read_file(path: &Path, origin: &str) -> Result<AttackSet, SourceError> {
-    let refuse = |reason: String| SourceError::new(origin, vec![AttackError::document(None, reason)]);
+    let refuse =
+        |reason: String| SourceError::new(origin, vec![AttackError::document(None, reason)]);
     let size = std::fs::metadata(path)
         .map_err(|error| refuse(format!("cannot read {}: {error}", path.display())))?
         .len();
