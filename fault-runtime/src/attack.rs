@@ -359,9 +359,7 @@ impl AttackSet {
     /// # Errors
     ///
     /// A [`SourceError`] when two attacks share an id.
-    pub fn from_attacks(
-        attacks: impl IntoIterator<Item = Attack>,
-    ) -> Result<Self, SourceError> {
+    pub fn from_attacks(attacks: impl IntoIterator<Item = Attack>) -> Result<Self, SourceError> {
         let attacks: Vec<Attack> = attacks.into_iter().collect();
         let mut problems = Vec::new();
         check_unique_ids(attacks.iter().map(|a| (a.id.as_str(), None)), &mut problems);
@@ -736,9 +734,12 @@ fn type_name(value: &Value) -> &'static str {
 }
 
 fn expect_string<'v>(field: &'static str, value: &'v Value) -> Checked<&'v str> {
-    value
-        .as_str()
-        .ok_or_else(|| (field, format!("expected a string, got {}", type_name(value))))
+    value.as_str().ok_or_else(|| {
+        (
+            field,
+            format!("expected a string, got {}", type_name(value)),
+        )
+    })
 }
 
 fn parse_duration(field: &'static str, value: &Value) -> Checked<Duration> {
@@ -768,7 +769,10 @@ fn parse_latency(value: &Value) -> Checked<Latency> {
             ));
         }
         let (Some(min), Some(max)) = (range.get("min"), range.get("max")) else {
-            return Err(("latency", "a latency range needs both `min` and `max`".into()));
+            return Err((
+                "latency",
+                "a latency range needs both `min` and `max`".into(),
+            ));
         };
         return Ok(Latency {
             min: parse_duration("latency", min)?,
@@ -840,10 +844,10 @@ fn attack_from_value(
 
     for key in fields.keys() {
         if !FIELDS.contains(&key.as_str()) {
-            problems.errors.push(AttackError::new(
+            problems.errors.push(AttackError::unknown_field(
                 problems.id.clone(),
-                None,
-                format!("unknown field `{key}`; expected one of: {}", FIELDS.join(", ")),
+                key,
+                format!("unknown field; expected one of: {}", FIELDS.join(", ")),
                 line,
             ));
         }
@@ -873,10 +877,7 @@ fn attack_from_value(
         }
         Some(other) => problems.push(
             "facets",
-            format!(
-                "expected a table of facet keys, got {}",
-                type_name(other)
-            ),
+            format!("expected a table of facet keys, got {}", type_name(other)),
         ),
     }
 
@@ -978,7 +979,10 @@ mod tests {
         .unwrap();
         let attack = &set.attacks()[0];
         assert_eq!(attack.id(), "c42-card-network");
-        assert_eq!(attack.facets()["customer"], FacetMatch::AnyOf(vec!["c-42".into()]));
+        assert_eq!(
+            attack.facets()["customer"],
+            FacetMatch::AnyOf(vec!["c-42".into()])
+        );
         assert_eq!(attack.facets()["country"], FacetMatch::Present);
         assert_eq!(
             attack.latency(),
@@ -1017,7 +1021,7 @@ mod tests {
         let text = error.to_string();
         assert!(text.contains("field `percent`"), "{text}");
         assert!(text.contains("field `duration`"), "{text}");
-        assert!(text.contains("unknown field `latnecy`"), "{text}");
+        assert!(text.contains("field `latnecy`: unknown field"), "{text}");
         assert!(text.contains("attack `x`"), "{text}");
         assert!(text.contains("line 1"), "{text}");
     }

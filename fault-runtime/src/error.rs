@@ -1,5 +1,6 @@
 //! Errors an operator or a program meets when it gives the runtime attacks.
 
+use std::borrow::Cow;
 use std::error::Error;
 use std::fmt;
 
@@ -10,7 +11,7 @@ use std::fmt;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AttackError {
     attack_id: Option<String>,
-    field: Option<&'static str>,
+    field: Option<Cow<'static, str>>,
     reason: String,
     line: Option<usize>,
 }
@@ -24,10 +25,32 @@ impl AttackError {
     ) -> Self {
         Self {
             attack_id,
-            field,
+            field: field.map(Cow::Borrowed),
             reason,
             line,
         }
+    }
+
+    /// A field the format does not have, named as the text wrote it.
+    pub(crate) fn unknown_field(
+        attack_id: Option<String>,
+        field: &str,
+        reason: String,
+        line: Option<usize>,
+    ) -> Self {
+        Self {
+            attack_id,
+            field: Some(Cow::Owned(field.to_owned())),
+            reason,
+            line,
+        }
+    }
+
+    /// The same problem, said of the attack with this id.
+    #[cfg(feature = "enabled")]
+    pub(crate) fn of_attack(mut self, attack_id: &str) -> Self {
+        self.attack_id.get_or_insert_with(|| attack_id.to_owned());
+        self
     }
 
     /// A problem with the text as a whole, before any attack in it could be read.
@@ -47,9 +70,10 @@ impl AttackError {
         self.attack_id.as_deref()
     }
 
-    /// The field at fault, when one is.
-    pub fn field(&self) -> Option<&'static str> {
-        self.field
+    /// The field at fault, when one is: a field of the format, or an unknown field as the
+    /// text wrote it.
+    pub fn field(&self) -> Option<&str> {
+        self.field.as_deref()
     }
 
     /// Why the input was refused.
@@ -72,7 +96,7 @@ impl fmt::Display for AttackError {
         if let Some(id) = &self.attack_id {
             write!(f, "attack `{id}`: ")?;
         }
-        if let Some(field) = self.field {
+        if let Some(field) = &self.field {
             write!(f, "field `{field}`: ")?;
         }
         f.write_str(&self.reason)

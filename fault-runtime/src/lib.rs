@@ -113,10 +113,18 @@ pub fn start(attack: Attack) -> Result<AttackGuard, AttackError> {
     {
         let id = attack.id.clone();
         match registry::start(vec![attack], "api") {
-            Ok(mut started) => Ok(AttackGuard::new(started.remove(0))),
-            Err(error) => Err(error.problems().first().cloned().unwrap_or_else(|| {
-                AttackError::for_field(&id, "id", "the attack was refused".into())
-            })),
+            Ok(mut started) => match started.pop() {
+                Some(running) => Ok(AttackGuard::new(running)),
+                None => Err(AttackError::for_field(
+                    &id,
+                    "id",
+                    "the attack was not started".into(),
+                )),
+            },
+            Err(error) => Err(error.problems().first().cloned().map_or_else(
+                || AttackError::for_field(&id, "id", "the attack was refused".into()),
+                |problem| problem.of_attack(&id),
+            )),
         }
     }
     #[cfg(not(feature = "enabled"))]
@@ -145,7 +153,7 @@ pub fn start_set(set: AttackSet) -> Result<Vec<AttackGuard>, SourceError> {
 ///
 /// A [`SourceError`] listing every problem; nothing is started then.
 pub fn start_toml(text: &str) -> Result<Vec<AttackGuard>, SourceError> {
-    start_origin(AttackSet::from_toml(text)?, "api")
+    start_parsed(AttackSet::from_toml(text), "api")
 }
 
 /// Reads attacks from JSON text and starts them all, or none of them.
@@ -154,7 +162,7 @@ pub fn start_toml(text: &str) -> Result<Vec<AttackGuard>, SourceError> {
 ///
 /// A [`SourceError`] listing every problem; nothing is started then.
 pub fn start_json(text: &str) -> Result<Vec<AttackGuard>, SourceError> {
-    start_origin(AttackSet::from_json(text)?, "api")
+    start_parsed(AttackSet::from_json(text), "api")
 }
 
 /// Reads an attack file (`.json`, else TOML) and starts its attacks, all or none.
@@ -166,7 +174,22 @@ pub fn start_json(text: &str) -> Result<Vec<AttackGuard>, SourceError> {
 pub fn start_file(path: impl AsRef<std::path::Path>) -> Result<Vec<AttackGuard>, SourceError> {
     let path = path.as_ref();
     let origin = path.display().to_string();
-    start_origin(read_file(path, &origin)?, &origin)
+    start_parsed(read_file(path, &origin), &origin)
+}
+
+/// Starts a parsed source, or records why it could not be parsed.
+fn start_parsed(
+    parsed: Result<AttackSet, SourceError>,
+    origin: &str,
+) -> Result<Vec<AttackGuard>, SourceError> {
+    match parsed {
+        Ok(set) => start_origin(set, origin),
+        Err(error) => {
+            #[cfg(feature = "enabled")]
+            registry::record_refusal(&error);
+            Err(error)
+        }
+    }
 }
 
 fn start_origin(set: AttackSet, origin: &str) -> Result<Vec<AttackGuard>, SourceError> {

@@ -62,6 +62,19 @@ impl Point {
     /// Whether an attack may name this point: the whole cost of an idle point.
     #[inline(always)]
     pub fn is_armed(&self) -> bool {
+        self.armed.load(Ordering::Relaxed) && self.confirm_armed()
+    }
+
+    /// Whether the point is still armed once the environment's attacks are read.
+    ///
+    /// Every point starts armed so that its first call comes here; reading the environment
+    /// disarms the points no attack names. Deciding this before `strike` keeps that first
+    /// call from evaluating the point's facet expressions, which the generated code builds
+    /// as `strike`'s argument.
+    #[cold]
+    #[inline(never)]
+    fn confirm_armed(&self) -> bool {
+        registry::ensure_loaded();
         self.armed.load(Ordering::Relaxed)
     }
 
@@ -124,13 +137,24 @@ impl Point {
             return verdict;
         };
         let context = Facets::current();
-        let call = Call { facets, context: &context };
+        let call = Call {
+            facets,
+            context: &context,
+        };
         let now = Instant::now();
         for attack in attacks.iter() {
             if !attack.is_running(now) || !attack.matches(&call) {
                 continue;
             }
             attack.count_match();
+            // An attack that only fails calls changes nothing once an older attack has
+            // claimed this call's error or panic: it takes no hit, and so spends none of
+            // its `max_impacts`.
+            let fails = attack.panic_message.is_some()
+                || (attack.error_message.is_some() && self.site.can_error);
+            if attack.attack.latency.is_none() && !(fails && verdict.failure.is_none()) {
+                continue;
+            }
             if !attack.samples(&call) || !attack.take_impact() {
                 continue;
             }
@@ -152,8 +176,7 @@ impl Point {
                 if let Some(message) = &attack.panic_message {
                     verdict.failure = Some(Failure::Panic(Arc::clone(message)));
                     impact.panic = true;
-                } else if let (Some(message), true) = (&attack.error_message, self.site.can_error)
-                {
+                } else if let (Some(message), true) = (&attack.error_message, self.site.can_error) {
                     verdict.failure = Some(Failure::Error(Fault::injected(
                         self.site.name,
                         Arc::clone(&attack.id),

@@ -10,10 +10,10 @@ use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Once, PoisonError};
 use std::time::{Duration, Instant};
 
+use crate::__private::{CATALOG, CONTEXT_FACETS};
 use crate::attack::{Attack, AttackSet, FacetMatch, Format};
 use crate::error::{AttackError, SourceError};
 use crate::point::{Call, Impact, Point};
-use crate::__private::{CATALOG, CONTEXT_FACETS};
 use crate::status::{AttackState, AttackStatus};
 use crate::{delay, sampling};
 
@@ -268,10 +268,19 @@ fn start_loaded(attacks: Vec<Attack>, origin: &str) -> Result<Vec<Arc<Running>>,
         state.running.push(Arc::clone(&running));
         started.push(running);
     }
-    publish(&state, started.iter().flat_map(|r| r.points.iter().copied()));
+    publish(
+        &state,
+        started.iter().flat_map(|r| r.points.iter().copied()),
+    );
     ensure_reaper(&mut state);
     REAPER.notify_all();
     Ok(started)
+}
+
+/// Records and logs a source that was refused before it reached the registry.
+pub(crate) fn record_refusal(error: &SourceError) {
+    ensure_loaded();
+    refuse(&mut state(), error.clone());
 }
 
 /// Records and logs a refused source, and returns its error.
@@ -301,7 +310,10 @@ fn resolve(attack: &Attack) -> Result<Vec<&'static Point>, Vec<AttackError>> {
     }
 
     let mut problems = Vec::new();
-    let context_keys: Vec<&str> = CONTEXT_FACETS.iter().flat_map(|keys| keys.iter().copied()).collect();
+    let context_keys: Vec<&str> = CONTEXT_FACETS
+        .iter()
+        .flat_map(|keys| keys.iter().copied())
+        .collect();
     let keys = attack
         .facets
         .keys()
@@ -399,17 +411,25 @@ fn publish(state: &State, points: impl Iterator<Item = &'static Point>) {
     }
 }
 
-/// Ends the attacks `select` picks, for `reason`. Returns how many ended.
+/// Ends the attacks `select` picks, for `reason`. Returns how many were still running.
 fn end_where(reason: u8, select: impl Fn(&Running) -> bool) -> usize {
     ensure_loaded();
     let mut state = state();
     let now = Instant::now();
+    // Attacks that already ended by themselves (deadline, `max_impacts`) but that the
+    // reaper has not removed yet are retired first with their own reason, so that a halt
+    // neither counts them as running nor relabels them as halted.
+    sweep(&mut state, now);
     let (ending, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut state.running)
         .into_iter()
         .partition(|r| select(r));
     state.running = keep;
+    let mut ended = 0;
     for running in &ending {
-        running.finish(reason);
+        // A call may take an attack's last impact after the sweep; it then stays exhausted.
+        if running.finish(reason) {
+            ended += 1;
+        }
         retire(&mut state, running, now, "halted");
     }
     publish(&state, ending.iter().flat_map(|r| r.points.iter().copied()));
@@ -417,7 +437,7 @@ fn end_where(reason: u8, select: impl Fn(&Running) -> bool) -> usize {
     if !ending.is_empty() {
         delay::attacks_ended();
     }
-    ending.len()
+    ended
 }
 
 /// Moves an ended attack to the history and logs its end.

@@ -52,13 +52,17 @@ pub fn bucket(fnv: u64) -> u64 {
 }
 
 /// Whether a value with this FNV-1a hash falls in the share `percent`.
+///
+/// The comparison is the documented `bucket < percent * 100`, computed the way a reader
+/// of that rule computes it, so that [`sticky_bucket`] predicts every decision, including
+/// shares finer than 0.01 percent (rounding the product would disagree with the rule for
+/// the bucket the boundary falls in).
 #[cfg(feature = "enabled")]
 pub(crate) fn sticky_hit(fnv: u64, percent: f64) -> bool {
-    // `percent` is in (0, 100], so the product is in (0, 10_000] and the cast is exact
-    // enough: a share finer than 0.01 percent rounds to the nearest bucket.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let threshold = (percent * 100.0).round() as u64;
-    bucket(fnv) < threshold
+    // A bucket is below 10 000, so it converts to f64 exactly.
+    #[allow(clippy::cast_precision_loss)]
+    let bucket = bucket(fnv) as f64;
+    bucket < percent * 100.0
 }
 
 /// The bucket, in `0..10_000`, that sticky sampling puts a facet value in; the value is hit
