@@ -289,9 +289,15 @@ impl AttackBuilder {
             dry_run: self.dry_run,
         };
         let attack = draft.finish(&mut problems);
-        match problems.into_result() {
-            Ok(()) => Ok(attack.expect("a draft without problems yields an attack")),
-            Err(mut errors) => Err(errors.remove(0)),
+        match (attack, problems.errors.into_iter().next()) {
+            (Some(attack), None) => Ok(attack),
+            (_, Some(first)) => Err(first),
+            (None, None) => Err(AttackError::new(
+                problems.id,
+                None,
+                "the attack could not be built".into(),
+                None,
+            )),
         }
     }
 }
@@ -530,14 +536,6 @@ impl Problems {
                 self.push(field, reason);
                 None
             }
-        }
-    }
-
-    fn into_result(self) -> Result<(), Vec<AttackError>> {
-        if self.errors.is_empty() {
-            Ok(())
-        } else {
-            Err(self.errors)
         }
     }
 }

@@ -354,7 +354,9 @@ macro_rules! context_facets {
 #[must_use = "the attack is halted as soon as the guard drops; call `detach` to keep it"]
 pub struct AttackGuard {
     #[cfg(feature = "enabled")]
-    running: Option<Arc<registry::Running>>,
+    running: Arc<registry::Running>,
+    #[cfg(feature = "enabled")]
+    detached: bool,
     #[cfg(not(feature = "enabled"))]
     _never: std::convert::Infallible,
 }
@@ -363,7 +365,8 @@ impl AttackGuard {
     #[cfg(feature = "enabled")]
     fn new(running: Arc<registry::Running>) -> Self {
         Self {
-            running: Some(running),
+            running,
+            detached: false,
         }
     }
 
@@ -371,7 +374,7 @@ impl AttackGuard {
     pub fn id(&self) -> &str {
         #[cfg(feature = "enabled")]
         {
-            self.running.as_ref().map_or("", |r| &r.id)
+            &self.running.id
         }
         #[cfg(not(feature = "enabled"))]
         match self._never {}
@@ -381,11 +384,7 @@ impl AttackGuard {
     pub fn status(&self) -> AttackStatus {
         #[cfg(feature = "enabled")]
         {
-            let running = self
-                .running
-                .as_ref()
-                .expect("a guard holds its attack until it is consumed");
-            running.status(std::time::Instant::now())
+            self.running.status(std::time::Instant::now())
         }
         #[cfg(not(feature = "enabled"))]
         match self._never {}
@@ -396,9 +395,8 @@ impl AttackGuard {
         #[cfg(feature = "enabled")]
         {
             let mut this = self;
-            this.running
-                .take()
-                .is_some_and(|running| registry::halt_exact(&running))
+            this.detached = true;
+            registry::halt_exact(&this.running)
         }
         #[cfg(not(feature = "enabled"))]
         match self._never {}
@@ -409,7 +407,7 @@ impl AttackGuard {
         #[cfg(feature = "enabled")]
         {
             let mut this = self;
-            this.running.take();
+            this.detached = true;
         }
         #[cfg(not(feature = "enabled"))]
         match self._never {}
@@ -419,8 +417,8 @@ impl AttackGuard {
 impl Drop for AttackGuard {
     fn drop(&mut self) {
         #[cfg(feature = "enabled")]
-        if let Some(running) = self.running.take() {
-            registry::halt_exact(&running);
+        if !self.detached {
+            registry::halt_exact(&self.running);
         }
     }
 }
