@@ -673,9 +673,7 @@ enum Attacks {
 /// Starts the drill's attacks, or says why none could start.
 fn start_attacks() -> Result<Attacks, String> {
     // Reads FAULT_ATTACKS / FAULT_ATTACKS_FILE now rather than on the first request.
-    fault_runtime::init();
-    let refused = fault_runtime::source_errors();
-    if !refused.is_empty() {
+    if let Err(refused) = fault_runtime::init() {
         let problems: Vec<String> = refused.iter().map(ToString::to_string).collect();
         return Err(problems.join("\n"));
     }

@@ -51,7 +51,7 @@ fn a_bad_fault_attacks_value_applies_none_of_its_attacks() {
     assert_eq!(problem.field(), Some("percent"));
     assert_eq!(
         problem.line(),
-        Some(8),
-        "the line of the bad attack's `[[attack]]`"
+        Some(12),
+        "the line of the bad field, `percent`"
     );
 }

@@ -17,7 +17,9 @@ fn an_unknown_fault_injection_value_is_reported_and_counts_as_off() {
         std::env::set_var("FAULT_INJECTION", "false");
     }
 
-    fault_runtime::init();
+    let refused = fault_runtime::init().unwrap_err();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!(refused[0].origin(), "FAULT_INJECTION");
     assert!(fault_runtime::kill_switch_engaged());
     let errors = fault_runtime::source_errors();
     assert_eq!(errors.len(), 1, "{errors:?}");

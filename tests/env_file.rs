@@ -50,8 +50,9 @@ fn attacks_from_the_file_named_in_the_environment_start() {
         std::env::set_var("FAULT_ATTACKS_FILE", &path);
     }
 
-    fault_runtime::init();
+    let loaded = fault_runtime::init();
     let _ = std::fs::remove_file(&path);
+    assert_eq!(loaded, Ok(()));
 
     let origin = format!("FAULT_ATTACKS_FILE={}", path.display());
     let attacks = fault_runtime::attacks();

@@ -475,3 +475,15 @@ fn malformed_json_is_refused_with_its_line() {
     assert_never_started("refuse-bad-json");
     assert!(bad_json_point().is_ok());
 }
+
+#[test]
+fn a_catalog_refusal_of_toml_text_names_the_line_of_its_attack() {
+    let error = refused(fault_runtime::start_toml(
+        "# drill\n[[attack]]\nid = \"refuse-lined\"\npoint = \"refuse.no_such_point\"\n\
+         error = \"x\"\n",
+    ));
+    let problem = &error.problems()[0];
+    assert_eq!(problem.field(), Some("point"), "{error}");
+    assert_eq!(problem.line(), Some(2), "{error}");
+    assert_eq!(error.origin(), "api", "{error}");
+}

@@ -179,10 +179,16 @@ pub struct AttackBuilder {
 }
 
 impl AttackBuilder {
-    /// Matches calls whose facet `key` equals `value`.
+    /// Matches calls whose facet `key` equals `value`; `"*"` matches any value of a present
+    /// facet, as in the text format (the same as [`AttackBuilder::facet_present`]).
     pub fn facet(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.facets
-            .push((key.into(), FacetMatch::AnyOf(vec![value.into()])));
+        let value: String = value.into();
+        let rule = if value == "*" {
+            FacetMatch::Present
+        } else {
+            FacetMatch::AnyOf(vec![value])
+        };
+        self.facets.push((key.into(), rule));
         self
     }
 
@@ -275,6 +281,7 @@ impl AttackBuilder {
                 }
             }
         }
+        let impact_given = self.latency.is_some() || self.error.is_some() || self.panic.is_some();
         let draft = Draft {
             id: self.id,
             point: self.point,
@@ -287,6 +294,7 @@ impl AttackBuilder {
             max_impacts: self.max_impacts,
             duration: self.duration,
             dry_run: self.dry_run,
+            impact_given,
         };
         let attack = draft.finish(&mut problems);
         match (attack, problems.errors.into_iter().next()) {
@@ -309,6 +317,9 @@ impl AttackBuilder {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AttackSet {
     attacks: Vec<Attack>,
+    // The line each attack starts on, when it came from TOML; errors found when the
+    // attacks start against the catalog name it.
+    lines: Vec<Option<usize>>,
 }
 
 /// The format of an attack text.
@@ -344,7 +355,14 @@ impl fmt::Display for Format {
 #[serde(deny_unknown_fields)]
 struct TomlDocument {
     #[serde(default)]
-    attack: Vec<toml::Spanned<Value>>,
+    attack: Vec<toml::Spanned<BTreeMap<String, toml::Spanned<Value>>>>,
+}
+
+/// One entry of an attack text, with the lines its fields are on (TOML only).
+struct Entry {
+    value: Value,
+    line: Option<usize>,
+    field_lines: BTreeMap<String, usize>,
 }
 
 #[derive(Deserialize)]
@@ -370,7 +388,8 @@ impl AttackSet {
         let mut problems = Vec::new();
         check_unique_ids(attacks.iter().map(|a| (a.id.as_str(), None)), &mut problems);
         if problems.is_empty() {
-            Ok(Self { attacks })
+            let lines = vec![None; attacks.len()];
+            Ok(Self { attacks, lines })
         } else {
             Err(SourceError::new("api", problems))
         }
@@ -401,43 +420,68 @@ impl AttackSet {
     ///
     /// A [`SourceError`] listing every problem.
     pub fn parse(text: &str, format: Format, origin: &str) -> Result<Self, SourceError> {
-        let entries: Vec<(Value, Option<usize>)> = match format {
+        let lines = Lines::new(text);
+        let refuse = |line: Option<usize>, reason: String| {
+            SourceError::new(origin, vec![AttackError::document(line, reason)])
+        };
+        let entries: Vec<Entry> = match format {
             Format::Toml => match toml::from_str::<TomlDocument>(text) {
                 Ok(document) => document
                     .attack
                     .into_iter()
                     .map(|entry| {
-                        let line = line_of(text, entry.span().start);
-                        (entry.into_inner(), Some(line))
+                        let line = Some(lines.of(entry.span().start));
+                        let mut field_lines = BTreeMap::new();
+                        let mut fields = serde_json::Map::new();
+                        for (key, value) in entry.into_inner() {
+                            field_lines.insert(key.clone(), lines.of(value.span().start));
+                            fields.insert(key, value.into_inner());
+                        }
+                        Entry {
+                            value: Value::Object(fields),
+                            line,
+                            field_lines,
+                        }
                     })
                     .collect(),
                 Err(error) => {
-                    let line = error.span().map(|span| line_of(text, span.start));
-                    let reason = format!("not valid TOML: {}", error.message().trim_end());
-                    return Err(SourceError::new(
-                        origin,
-                        vec![AttackError::document(line, reason)],
-                    ));
+                    let line = error.span().map(|span| lines.of(span.start));
+                    let mut reason = format!("not valid TOML: {}", error.message().trim_end());
+                    if reason.contains("expected a sequence") {
+                        reason.push_str("; write each attack as an `[[attack]]` table");
+                    }
+                    return Err(refuse(line, reason));
                 }
             },
+            Format::Json if !text.trim_start().starts_with('{') => {
+                return Err(refuse(
+                    Some(1),
+                    "not an attack text: JSON attacks are an object, `{\"attack\": [ ... ]}`"
+                        .into(),
+                ));
+            }
             Format::Json => match serde_json::from_str::<JsonDocument>(text) {
-                Ok(document) => document.attack.into_iter().map(|v| (v, None)).collect(),
+                Ok(document) => document
+                    .attack
+                    .into_iter()
+                    .map(|value| Entry {
+                        value,
+                        line: None,
+                        field_lines: BTreeMap::new(),
+                    })
+                    .collect(),
                 Err(error) => {
                     let line = (error.line() > 0).then_some(error.line());
-                    let reason = format!("not valid JSON: {error}");
-                    return Err(SourceError::new(
-                        origin,
-                        vec![AttackError::document(line, reason)],
-                    ));
+                    return Err(refuse(line, format!("not valid JSON: {error}")));
                 }
             },
         };
 
         let mut attacks = Vec::with_capacity(entries.len());
         let mut errors = Vec::new();
-        for (index, (entry, line)) in entries.iter().enumerate() {
-            match attack_from_value(entry, index, *line) {
-                Ok(attack) => attacks.push((attack, *line)),
+        for (index, entry) in entries.iter().enumerate() {
+            match attack_from_value(entry, index) {
+                Ok(attack) => attacks.push((attack, entry.line)),
                 Err(mut problems) => errors.append(&mut problems),
             }
         }
@@ -446,9 +490,8 @@ impl AttackSet {
             &mut errors,
         );
         if errors.is_empty() {
-            Ok(Self {
-                attacks: attacks.into_iter().map(|(a, _)| a).collect(),
-            })
+            let (attacks, lines) = attacks.into_iter().unzip();
+            Ok(Self { attacks, lines })
         } else {
             Err(SourceError::new(origin, errors))
         }
@@ -470,6 +513,14 @@ impl AttackSet {
     }
 }
 
+impl AttackSet {
+    /// The attacks with the lines they start on.
+    #[cfg(feature = "enabled")]
+    pub(crate) fn into_entries(self) -> Vec<(Attack, Option<usize>)> {
+        self.attacks.into_iter().zip(self.lines).collect()
+    }
+}
+
 impl IntoIterator for AttackSet {
     type Item = Attack;
     type IntoIter = std::vec::IntoIter<Attack>;
@@ -479,12 +530,24 @@ impl IntoIterator for AttackSet {
     }
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
+/// Turns byte offsets of a text into line numbers.
+struct Lines(Vec<usize>);
+
+impl Lines {
+    fn new(text: &str) -> Self {
+        Self(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(at, _)| at)
+                .collect(),
+        )
+    }
+
+    /// The 1-based line of a byte offset.
+    fn of(&self, offset: usize) -> usize {
+        self.0.partition_point(|&newline| newline < offset) + 1
+    }
 }
 
 fn check_unique_ids<'a>(
@@ -505,19 +568,28 @@ fn check_unique_ids<'a>(
 }
 
 /// Gathers the problems of one attack, so that all of them are reported together.
-struct Problems {
+struct Problems<'e> {
     id: Option<String>,
     line: Option<usize>,
+    field_lines: Option<&'e BTreeMap<String, usize>>,
     errors: Vec<AttackError>,
 }
 
-impl Problems {
+impl<'e> Problems<'e> {
     fn new(id: Option<String>, line: Option<usize>) -> Self {
         Self {
             id,
             line,
+            field_lines: None,
             errors: Vec::new(),
         }
+    }
+
+    /// The line a field is on, else the line its attack starts on.
+    fn line_of(&self, field: &str) -> Option<usize> {
+        self.field_lines
+            .and_then(|lines| lines.get(field).copied())
+            .or(self.line)
     }
 
     fn push(&mut self, field: &'static str, reason: String) {
@@ -525,8 +597,14 @@ impl Problems {
             self.id.clone(),
             Some(field),
             reason,
-            self.line,
+            self.line_of(field),
         ));
+    }
+
+    /// A problem of the attack as a whole, not of one field.
+    fn push_general(&mut self, reason: String) {
+        self.errors
+            .push(AttackError::new(self.id.clone(), None, reason, self.line));
     }
 
     fn check<T>(&mut self, checked: Result<T, (&'static str, String)>) -> Option<T> {
@@ -554,6 +632,8 @@ struct Draft {
     max_impacts: Option<u64>,
     duration: Option<Duration>,
     dry_run: bool,
+    /// Whether `latency`, `error` or `panic` was given, valid or not.
+    impact_given: bool,
 }
 
 impl Draft {
@@ -576,9 +656,8 @@ impl Draft {
                 "an attack injects an error or a panic, not both; write two attacks".into(),
             );
         }
-        if self.latency.is_none() && self.error.is_none() && self.panic.is_none() {
-            problems.push(
-                "latency",
+        if !self.impact_given {
+            problems.push_general(
                 "the attack has no impact: give `latency`, `error` or `panic`".into(),
             );
         }
@@ -689,6 +768,12 @@ fn check_facet(key: &str, rule: FacetMatch) -> Checked<FacetMatch> {
                 format!("facet `{key}` has an empty list, which would match nothing"),
             ));
         }
+        if values.iter().any(|v| v == "*") {
+            return Err((
+                "facets",
+                format!("facet `{key}`: \"*\" means any value, so it stands alone, not in a list"),
+            ));
+        }
         for value in values {
             check_text("facets", "facet value", value)?;
         }
@@ -697,6 +782,9 @@ fn check_facet(key: &str, rule: FacetMatch) -> Checked<FacetMatch> {
 }
 
 fn check_latency(latency: Latency) -> Checked<()> {
+    if latency.max.is_zero() {
+        return Err(("latency", "must be longer than zero".into()));
+    }
     if latency.min > latency.max {
         return Err((
             "latency",
@@ -722,7 +810,7 @@ fn check_latency(latency: Latency) -> Checked<()> {
 
 fn type_name(value: &Value) -> &'static str {
     match value {
-        Value::Null => "null",
+        Value::Null => "null (or a number such as nan or inf, which attacks do not take)",
         Value::Bool(_) => "a boolean",
         Value::Number(_) => "a number",
         Value::String(_) => "a string",
@@ -821,11 +909,8 @@ fn parse_facet(key: &str, value: &Value) -> Checked<FacetMatch> {
 }
 
 /// Checks one entry of an attack text, collecting every problem it has.
-fn attack_from_value(
-    value: &Value,
-    index: usize,
-    line: Option<usize>,
-) -> Result<Attack, Vec<AttackError>> {
+fn attack_from_value(entry: &Entry, index: usize) -> Result<Attack, Vec<AttackError>> {
+    let (value, line) = (&entry.value, entry.line);
     let Value::Object(fields) = value else {
         return Err(vec![AttackError::new(
             None,
@@ -839,9 +924,11 @@ fn attack_from_value(
         Some(id.clone().unwrap_or_else(|| format!("#{}", index + 1))),
         line,
     );
+    problems.field_lines = Some(&entry.field_lines);
 
     for key in fields.keys() {
         if !FIELDS.contains(&key.as_str()) {
+            let line = problems.line_of(key);
             problems.errors.push(AttackError::unknown_field(
                 problems.id.clone(),
                 key,
@@ -945,6 +1032,9 @@ fn attack_from_value(
         max_impacts,
         duration,
         dry_run,
+        impact_given: ["latency", "error", "panic"]
+            .iter()
+            .any(|field| fields.contains_key(*field)),
     };
     let attack = draft.finish(&mut problems);
     match (attack, parsed_cleanly) {
@@ -1006,7 +1096,7 @@ mod tests {
             r#"{"attack": [{"id": "a", "point": "p", "latency": "5ms", "facets": {"n": 7}}]}"#,
         )
         .unwrap();
-        assert_eq!(toml, json);
+        assert_eq!(toml.attacks(), json.attacks());
         assert_eq!(toml.attacks()[0].duration(), DEFAULT_DURATION);
     }
 
@@ -1032,12 +1122,76 @@ mod tests {
             .unwrap_err();
         assert_eq!(error.field(), Some("id"));
         let error = Attack::builder("a", "p").build().unwrap_err();
-        assert_eq!(error.field(), Some("latency"));
+        assert!(error.reason().contains("no impact"), "{error}");
         let error = Attack::builder("a", "p")
             .error("e")
             .percent(0.0)
             .build()
             .unwrap_err();
         assert_eq!(error.field(), Some("percent"));
+    }
+
+    #[test]
+    fn toml_problems_carry_the_line_of_their_field() {
+        let error = AttackSet::from_toml(
+            "# drill\n[[attack]]\nid = \"a\"\npoint = \"p\"\nerror = \"e\"\npercent = 150\n\
+             bogus = 1\n",
+        )
+        .unwrap_err();
+        let percent = error
+            .problems()
+            .iter()
+            .find(|p| p.field() == Some("percent"));
+        assert_eq!(percent.and_then(AttackError::line), Some(6), "{error}");
+        let bogus = error.problems().iter().find(|p| p.field() == Some("bogus"));
+        assert_eq!(bogus.and_then(AttackError::line), Some(7), "{error}");
+    }
+
+    #[test]
+    fn an_attack_without_impact_names_no_field_and_a_bad_latency_is_one_problem() {
+        let error = AttackSet::from_toml("[[attack]]\nid = \"a\"\npoint = \"p\"\n").unwrap_err();
+        assert_eq!(error.problems().len(), 1, "{error}");
+        assert_eq!(error.problems()[0].field(), None, "{error}");
+        assert!(
+            error.problems()[0].reason().contains("no impact"),
+            "{error}"
+        );
+
+        let error =
+            AttackSet::from_toml("[[attack]]\nid = \"a\"\npoint = \"p\"\nlatency = \"soon\"\n")
+                .unwrap_err();
+        assert_eq!(error.problems().len(), 1, "{error}");
+        assert_eq!(error.problems()[0].field(), Some("latency"), "{error}");
+
+        let error =
+            AttackSet::from_toml("[[attack]]\nid = \"a\"\npoint = \"p\"\nlatency = \"0ms\"\n")
+                .unwrap_err();
+        assert!(error.to_string().contains("longer than zero"), "{error}");
+    }
+
+    #[test]
+    fn a_single_bracket_table_gets_a_hint_and_json_must_be_an_object() {
+        let error = AttackSet::from_toml("[attack]\nid = \"a\"\n").unwrap_err();
+        assert!(error.to_string().contains("[[attack]]"), "{error}");
+        let error = AttackSet::from_json(r#"[[{"id": "a"}]]"#).unwrap_err();
+        assert!(error.to_string().contains("an object"), "{error}");
+        let error = AttackSet::from_json("null").unwrap_err();
+        assert!(error.to_string().contains("an object"), "{error}");
+    }
+
+    #[test]
+    fn a_star_means_present_in_the_builder_too_and_never_inside_a_list() {
+        let attack = Attack::builder("a", "p")
+            .facet("customer", "*")
+            .latency(Duration::from_millis(1))
+            .build()
+            .unwrap();
+        assert_eq!(attack.facets()["customer"], FacetMatch::Present);
+        let error = Attack::builder("a", "p")
+            .facet_any_of("customer", ["c-1", "*"])
+            .latency(Duration::from_millis(1))
+            .build()
+            .unwrap_err();
+        assert_eq!(error.field(), Some("facets"));
     }
 }

@@ -53,6 +53,13 @@ impl AttackError {
         self
     }
 
+    /// The same problem, placed on a line of the text (when it has none yet).
+    #[cfg(feature = "enabled")]
+    pub(crate) fn at_line(mut self, line: Option<usize>) -> Self {
+        self.line = self.line.or(line);
+        self
+    }
+
     /// A problem with the text as a whole, before any attack in it could be read.
     pub(crate) fn document(line: Option<usize>, reason: String) -> Self {
         Self::new(None, None, reason, line)
@@ -143,7 +150,7 @@ impl fmt::Display for SourceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{}: refused, no attack of it applied ({} problem{})",
+            "{}: {} problem{}, nothing of it applied",
             self.origin,
             self.problems.len(),
             if self.problems.len() == 1 { "" } else { "s" }

@@ -92,13 +92,40 @@ pub const ENABLED: bool = cfg!(feature = "enabled");
 const COMPILED_OUT: &str = "fault injection is compiled out: turn on the `enabled` feature of \
                             fault-runtime to start attacks";
 
-/// Reads the environment's attacks now, if that has not happened yet.
+/// Reads the environment's attacks now, if that has not happened yet, and returns the
+/// sources of it that were refused (each also logged, and kept for [`source_errors`]).
 ///
-/// Without this call it happens on the first use of the runtime, which may be the first
-/// call of a point on a request's path.
-pub fn init() {
+/// Without this call the environment is read on the first use of the runtime, which may be
+/// the first call of a point on a request's path. Calling it at start-up also lets a
+/// service refuse to start, or warn loudly, when a drill it was given does not run.
+///
+/// # Errors
+///
+/// Every refused environment source: an invalid `FAULT_ATTACKS` or `FAULT_ATTACKS_FILE`, a
+/// `FAULT_INJECTION` other than `on` or `off`. With the `enabled` feature off, any of these
+/// variables being set is an error too, since none of them can take effect.
+pub fn init() -> Result<(), Vec<SourceError>> {
     #[cfg(feature = "enabled")]
-    registry::ensure_loaded();
+    let errors = registry::environment_errors();
+    #[cfg(not(feature = "enabled"))]
+    let errors: Vec<SourceError> = ["FAULT_ATTACKS", "FAULT_ATTACKS_FILE", "FAULT_INJECTION"]
+        .into_iter()
+        .filter(|name| std::env::var_os(name).is_some())
+        .map(|name| {
+            SourceError::new(
+                name,
+                vec![AttackError::document(
+                    None,
+                    format!("{name} is set, but {COMPILED_OUT}"),
+                )],
+            )
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
 }
 
 /// Starts one attack; it runs until its deadline, its `max_impacts`, or the guard drops.
@@ -112,7 +139,7 @@ pub fn start(attack: Attack) -> Result<AttackGuard, AttackError> {
     #[cfg(feature = "enabled")]
     {
         let id = attack.id.clone();
-        match registry::start(vec![attack], "api") {
+        match registry::start(vec![(attack, None)], "api") {
             Ok(mut started) => match started.pop() {
                 Some(running) => Ok(AttackGuard::new(running)),
                 None => Err(AttackError::for_field(
@@ -153,7 +180,7 @@ pub fn start_set(set: AttackSet) -> Result<Vec<AttackGuard>, SourceError> {
 ///
 /// A [`SourceError`] listing every problem; nothing is started then.
 pub fn start_toml(text: &str) -> Result<Vec<AttackGuard>, SourceError> {
-    start_parsed(AttackSet::from_toml(text), "api")
+    start_parsed(AttackSet::parse(text, Format::Toml, "api"), "api")
 }
 
 /// Reads attacks from JSON text and starts them all, or none of them.
@@ -162,7 +189,7 @@ pub fn start_toml(text: &str) -> Result<Vec<AttackGuard>, SourceError> {
 ///
 /// A [`SourceError`] listing every problem; nothing is started then.
 pub fn start_json(text: &str) -> Result<Vec<AttackGuard>, SourceError> {
-    start_parsed(AttackSet::from_json(text), "api")
+    start_parsed(AttackSet::parse(text, Format::Json, "api"), "api")
 }
 
 /// Reads an attack file (`.json`, else TOML) and starts its attacks, all or none.
@@ -195,7 +222,7 @@ fn start_parsed(
 fn start_origin(set: AttackSet, origin: &str) -> Result<Vec<AttackGuard>, SourceError> {
     #[cfg(feature = "enabled")]
     {
-        registry::start(set.into_iter().collect(), origin)
+        registry::start(set.into_entries(), origin)
             .map(|started| started.into_iter().map(AttackGuard::new).collect())
     }
     #[cfg(not(feature = "enabled"))]

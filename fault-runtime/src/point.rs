@@ -82,6 +82,7 @@ impl Point {
     /// latency, panics for a panic impact, and returns an error impact's fault.
     #[cold]
     #[inline(never)]
+    #[track_caller]
     pub fn strike(&'static self, facets: &[(&'static str, &dyn Display)]) -> Option<Fault> {
         let verdict = self.decide(facets);
         if let Some(start) = verdict.delay_start {
@@ -302,6 +303,10 @@ struct Verdict {
 
 impl Verdict {
     /// Applies the error or panic, after any latency has been served.
+    ///
+    /// A panic is reported at the caller's location: for a sync point, the annotated
+    /// function.
+    #[track_caller]
     fn conclude(self) -> Option<Fault> {
         match self.failure {
             None => None,

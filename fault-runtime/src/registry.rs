@@ -4,7 +4,7 @@
 //! touch, a new immutable list of the attacks aimed at it. Calls read their own point's
 //! list without waiting; an attack that names other points is never looked at.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::Hasher as _;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Once, PoisonError};
@@ -169,6 +169,9 @@ struct State {
     source_errors: VecDeque<SourceError>,
     kill_switch: bool,
     reaper_started: bool,
+    /// Set while the environment is read, so that its refusals are kept apart.
+    reading_environment: bool,
+    environment_errors: Vec<SourceError>,
 }
 
 static STATE: Mutex<State> = Mutex::new(State {
@@ -177,6 +180,8 @@ static STATE: Mutex<State> = Mutex::new(State {
     source_errors: VecDeque::new(),
     kill_switch: false,
     reaper_started: false,
+    reading_environment: false,
+    environment_errors: Vec::new(),
 });
 
 static LOADED: Once = Once::new();
@@ -197,12 +202,18 @@ pub(crate) fn ensure_loaded() {
 }
 
 /// Starts a set of attacks, all or none.
-pub(crate) fn start(attacks: Vec<Attack>, origin: &str) -> Result<Vec<Arc<Running>>, SourceError> {
+pub(crate) fn start(
+    attacks: Vec<(Attack, Option<usize>)>,
+    origin: &str,
+) -> Result<Vec<Arc<Running>>, SourceError> {
     ensure_loaded();
     start_loaded(attacks, origin)
 }
 
-fn start_loaded(attacks: Vec<Attack>, origin: &str) -> Result<Vec<Arc<Running>>, SourceError> {
+fn start_loaded(
+    attacks: Vec<(Attack, Option<usize>)>,
+    origin: &str,
+) -> Result<Vec<Arc<Running>>, SourceError> {
     let mut state = state();
     sweep(&mut state, Instant::now());
     if state.kill_switch {
@@ -220,20 +231,25 @@ fn start_loaded(attacks: Vec<Attack>, origin: &str) -> Result<Vec<Arc<Running>>,
 
     let mut problems = Vec::new();
     let mut resolved = Vec::with_capacity(attacks.len());
-    for attack in attacks {
-        if state.running.iter().any(|r| *r.id == attack.id) {
-            problems.push(AttackError::for_field(
-                &attack.id,
-                "id",
-                "an attack with this id is already running; halt it first".into(),
-            ));
+    let running_ids: HashSet<&str> = state.running.iter().map(|r| &*r.id).collect();
+    for (attack, line) in attacks {
+        if running_ids.contains(attack.id.as_str()) {
+            problems.push(
+                AttackError::for_field(
+                    &attack.id,
+                    "id",
+                    "an attack with this id is already running; halt it first".into(),
+                )
+                .at_line(line),
+            );
             continue;
         }
         match resolve(&attack) {
             Ok(points) => resolved.push((attack, points)),
-            Err(mut errors) => problems.append(&mut errors),
+            Err(errors) => problems.extend(errors.into_iter().map(|e| e.at_line(line))),
         }
     }
+    drop(running_ids);
     if !problems.is_empty() {
         return Err(refuse(&mut state, SourceError::new(origin, problems)));
     }
@@ -286,6 +302,9 @@ pub(crate) fn record_refusal(error: &SourceError) {
 /// Records and logs a refused source, and returns its error.
 fn refuse(state: &mut State, error: SourceError) -> SourceError {
     tracing::error!(target: "fault_runtime", "{error}");
+    if state.reading_environment {
+        state.environment_errors.push(error.clone());
+    }
     if state.source_errors.len() == SOURCE_ERRORS_KEPT {
         state.source_errors.pop_front();
     }
@@ -335,9 +354,11 @@ fn resolve(attack: &Attack) -> Result<Vec<&'static Point>, Vec<AttackError>> {
                 &attack.id,
                 field,
                 format!(
-                    "facet `{key}` is not known at point `{}` (known facets: {known}); \
+                    "facet `{key}` is not known at point `{}` ({}:{}; known facets: {known}); \
                      context facets are declared with `context_facets!`",
-                    point.site().name
+                    point.site().name,
+                    point.site().file,
+                    point.site().line
                 ),
             ));
         }
@@ -577,6 +598,7 @@ pub(crate) fn source_errors() -> Vec<SourceError> {
 /// Reads `FAULT_INJECTION`, `FAULT_ATTACKS` and `FAULT_ATTACKS_FILE`, then leaves every
 /// point armed exactly when an attack names it.
 fn load_environment() {
+    state().reading_environment = true;
     match std::env::var("FAULT_INJECTION") {
         Err(std::env::VarError::NotPresent) => {}
         Ok(value) if value == "on" => {}
@@ -618,8 +640,42 @@ fn load_environment() {
         apply_source(crate::source::read_file(path.as_ref(), &origin), &origin);
     }
 
-    let state = state();
+    let mut state = state();
+    state.reading_environment = false;
     publish(&state, CATALOG.iter().copied());
+    drop(state);
+    warn_of_shared_names();
+}
+
+/// Logs, once, the names that several functions share: an attack on such a name hits all
+/// of them, which is rarely what its author meant.
+fn warn_of_shared_names() {
+    let mut sites: HashMap<&str, Vec<String>> = HashMap::new();
+    for point in CATALOG.iter() {
+        let site = point.site();
+        sites
+            .entry(site.name)
+            .or_default()
+            .push(format!("{}:{}", site.file, site.line));
+    }
+    for (name, mut places) in sites {
+        places.sort();
+        places.dedup();
+        if places.len() > 1 {
+            tracing::warn!(
+                target: "fault_runtime",
+                point = name,
+                places = %places.join(", "),
+                "several functions share one point name; an attack on it hits all of them"
+            );
+        }
+    }
+}
+
+/// The sources of the environment that were refused when it was read.
+pub(crate) fn environment_errors() -> Vec<SourceError> {
+    ensure_loaded();
+    state().environment_errors.clone()
 }
 
 fn apply_source(parsed: Result<AttackSet, SourceError>, origin: &str) {
@@ -627,7 +683,7 @@ fn apply_source(parsed: Result<AttackSet, SourceError>, origin: &str) {
         Ok(set) => {
             // A refusal is recorded and logged by `start_loaded`; the guards are dropped
             // without halting, since environment attacks run until their deadline.
-            if let Ok(started) = start_loaded(set.into_iter().collect(), origin) {
+            if let Ok(started) = start_loaded(set.into_entries(), origin) {
                 drop(started);
             }
         }

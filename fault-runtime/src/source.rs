@@ -1,5 +1,6 @@
 //! Reading attacks from files.
 
+use std::io::Read as _;
 use std::path::Path;
 
 use crate::attack::{AttackSet, Format};
@@ -26,16 +27,65 @@ pub fn format_of(path: &Path, text: &str) -> Format {
 pub fn read_file(path: &Path, origin: &str) -> Result<AttackSet, SourceError> {
     let refuse =
         |reason: String| SourceError::new(origin, vec![AttackError::document(None, reason)]);
-    let size = std::fs::metadata(path)
-        .map_err(|error| refuse(format!("cannot read {}: {error}", path.display())))?
-        .len();
-    if size > MAX_FILE_BYTES {
+    let metadata = std::fs::metadata(path)
+        .map_err(|error| refuse(format!("cannot read {}: {error}", path.display())))?;
+    // A directory, a pipe or a device is refused before it is opened: reading a pipe with
+    // no writer would block, and a device such as /dev/zero never ends.
+    if !metadata.is_file() {
+        return Err(refuse(format!("{} is not a regular file", path.display())));
+    }
+    let mut text = String::new();
+    let read = std::fs::File::open(path)
+        .and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_string(&mut text))
+        .map_err(|error| refuse(format!("cannot read {}: {error}", path.display())))?;
+    if read as u64 > MAX_FILE_BYTES {
         return Err(refuse(format!(
-            "{} is {size} bytes, over the limit of {MAX_FILE_BYTES}",
+            "{} is larger than the limit of {MAX_FILE_BYTES} bytes",
             path.display()
         )));
     }
-    let text = std::fs::read_to_string(path)
-        .map_err(|error| refuse(format!("cannot read {}: {error}", path.display())))?;
     AttackSet::parse(&text, format_of(path, &text), origin)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_device_or_a_directory_is_refused_without_reading_it() {
+        for path in ["/dev/zero", "/"] {
+            let path = Path::new(path);
+            if !path.exists() {
+                continue;
+            }
+            let error = read_file(path, "test").unwrap_err();
+            assert!(error.to_string().contains("not a regular file"), "{error}");
+        }
+    }
+
+    #[test]
+    fn a_missing_file_is_named_in_the_error() {
+        let error = read_file(Path::new("/no/such/attacks.toml"), "test").unwrap_err();
+        assert!(
+            error.to_string().contains("/no/such/attacks.toml"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_file_over_the_limit_is_refused() {
+        let path = std::env::temp_dir().join(format!(
+            "fault-runtime-oversize-{}.toml",
+            std::process::id()
+        ));
+        let comment = format!("# {}\n", "x".repeat(1023));
+        let text = comment.repeat(usize::try_from(MAX_FILE_BYTES / 1024).unwrap_or(1024) + 1);
+        std::fs::write(&path, text).unwrap();
+        let error = read_file(&path, "test").unwrap_err();
+        let _ = std::fs::remove_file(&path);
+        assert!(
+            error.to_string().contains("larger than the limit"),
+            "{error}"
+        );
+    }
 }
