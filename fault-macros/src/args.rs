@@ -22,7 +22,7 @@ use syn::parse::discouraged::Speculative as _;
 use syn::parse::{Error, Parse, ParseStream, Result};
 use syn::{Expr, Ident, LitStr, Path, Token, parenthesized};
 
-mod kw {
+pub(crate) mod kw {
     syn::custom_keyword!(name);
     syn::custom_keyword!(facets);
     syn::custom_keyword!(error);
@@ -38,9 +38,17 @@ pub(crate) struct FaultPointArgs {
     /// `facets(...)`, in the order written, keys unique.
     pub facets: Vec<Facet>,
     /// `error = expr`: builds the function's error from the injected fault.
-    pub error: Option<Expr>,
+    pub error: Option<ErrorArg>,
     /// `crate = path`: where the runtime is reachable from the annotated code.
     pub krate: Option<Path>,
+}
+
+/// `error = expression`. The keyword is kept so that a mistake about the argument as a whole
+/// can be reported on all of it.
+pub(crate) struct ErrorArg {
+    pub key: kw::error,
+    /// Builds the error: anything callable as `FnOnce(Fault) -> E`.
+    pub build: Expr,
 }
 
 /// One `key = value` (or shorthand `key`) entry of `facets(...)`.
@@ -156,9 +164,9 @@ impl FaultPointArgs {
             "error" => {
                 let key = input.parse::<kw::error>()?;
                 expect_value(input, &key, "error", "error = |fault| MyError::from(fault)")?;
-                let error = input.parse::<Expr>()?;
+                let build = input.parse::<Expr>()?;
                 if first {
-                    self.error = Some(error);
+                    self.error = Some(ErrorArg { key, build });
                 }
             }
             _ => {

@@ -11,12 +11,10 @@ use syn::buffer::Cursor;
 use syn::ext::IdentExt as _;
 use syn::parse::discouraged::Speculative as _;
 use syn::parse::{ParseStream, Parser as _};
-use syn::spanned::Spanned as _;
-use syn::{
-    Attribute, Error, Ident, Item, ItemFn, LitStr, ReturnType, Signature, Stmt, TraitItemFn, Type,
-};
+use syn::{Attribute, Error, Ident, Item, ItemFn, LitStr, Signature, Stmt, TraitItemFn};
 
-use crate::args::FaultPointArgs;
+use crate::args::{ErrorArg, FaultPointArgs};
+use crate::shape::{Body, ErrorReturn, Returns, Shape, error_type};
 
 /// The whole attribute: validate, then instrument (feature `enabled`) or pass through.
 ///
@@ -27,8 +25,9 @@ use crate::args::FaultPointArgs;
 /// ITEM
 /// ```
 ///
-/// Output, when ARGS and ITEM are valid: ITEM with the check spliced in (feature on), or ITEM
-/// token for token (feature off). Otherwise, in both states:
+/// Output, when ARGS and ITEM are valid and fit together (see [`Shape::of`]): ITEM with the
+/// check spliced in (feature on), or ITEM token for token (feature off). Otherwise, in both
+/// states:
 ///
 /// ```text
 /// ITEM
@@ -42,24 +41,30 @@ pub(crate) fn fault_point(args: TokenStream, item: TokenStream) -> TokenStream {
     let args = syn::parse2::<FaultPointArgs>(args);
     let function = parse_function(item.clone());
 
-    match (args, function) {
-        (Ok(args), Ok(function)) => {
-            if cfg!(feature = "enabled") {
-                instrument(&args, &function, &item)
-            } else {
-                item
+    let refused = match (&args, &function) {
+        (Ok(args), Ok(function)) => match Shape::of(args, function) {
+            Ok(shape) if cfg!(feature = "enabled") => {
+                return instrument(args, function, &shape, &item);
             }
-        }
+            Ok(_) => return item,
+            Err(error) => error,
+        },
         (args, function) => {
-            let mut errors = args.err().into_iter().chain(function.err());
+            let mut errors = args
+                .as_ref()
+                .err()
+                .into_iter()
+                .chain(function.as_ref().err())
+                .cloned();
             let mut combined = errors.next().expect("one of the two results is an error");
             for error in errors {
                 combined.combine(error);
             }
-            let errors = combined.into_compile_error();
-            quote!(#item #errors)
+            combined
         }
-    }
+    };
+    let errors = refused.into_compile_error();
+    quote!(#item #errors)
 }
 
 /// Parses the annotated item as a function with a body, and refuses a `const fn`.
@@ -160,9 +165,27 @@ fn not_a_function(item: TokenStream, parse_error: &Error) -> Error {
 /// open the body. An item is not executed, so the check still runs before any statement; and
 /// a body that opens with `use` does not trip `clippy::items_after_statements` on the user's
 /// code.
-fn instrument(args: &FaultPointArgs, function: &ItemFn, item: &TokenStream) -> TokenStream {
-    let check = check(args, &function.sig);
-    match splice_into_body(item.clone(), &check) {
+///
+/// A body that is one `Box::pin(async move { ... })` call ([`Body::BoxedAsync`], what
+/// `#[async_trait]` writes) gets the check inside the async block instead, by the same rule:
+///
+/// ```text
+/// fn fetch<'life0, 'async_trait>(&'life0 self) -> Pin<Box<dyn Future<Output = ..> + ..>> {
+///     Box::pin(async move {
+///         { CHECK }
+///         let __self = self;
+///         ...
+///     })
+/// }
+/// ```
+fn instrument(
+    args: &FaultPointArgs,
+    function: &ItemFn,
+    shape: &Shape,
+    item: &TokenStream,
+) -> TokenStream {
+    let check = check(args, &function.sig, shape);
+    match splice_into_body(item.clone(), &check, shape.body) {
         Ok(tokens) => tokens,
         Err(error) => {
             let error = error.into_compile_error();
@@ -172,37 +195,88 @@ fn instrument(args: &FaultPointArgs, function: &ItemFn, item: &TokenStream) -> T
 }
 
 /// Rebuilds the item with `check` spliced into its body, the item's last token tree.
-fn splice_into_body(item: TokenStream, check: &TokenStream) -> syn::Result<TokenStream> {
+fn splice_into_body(
+    item: TokenStream,
+    check: &TokenStream,
+    body: Body,
+) -> syn::Result<TokenStream> {
     let mut trees: Vec<TokenTree> = item.into_iter().collect();
     let spliced = match trees.pop() {
-        Some(TokenTree::Group(body)) if body.delimiter() == Delimiter::Brace => {
-            let head_len = head_len.parse2(body.stream())?;
-            let mut contents: Vec<TokenTree> = body.stream().into_iter().collect();
-            let rest = contents.split_off(head_len);
-            let mut spliced =
-                Group::new(Delimiter::Brace, quote!(#(#contents)* { #check } #(#rest)*));
-            spliced.set_span(body.span());
-            spliced
+        Some(TokenTree::Group(block)) if block.delimiter() == Delimiter::Brace => {
+            if body == Body::BoxedAsync {
+                splice_into_boxed_async(&block, check)?
+            } else {
+                splice_into_block(&block, check)?
+            }
         }
-        // An item that went through a `macro_rules!` fragment (`$item:item`) can arrive
-        // wrapped in one invisible group.
-        Some(TokenTree::Group(wrapper))
-            if trees.is_empty() && wrapper.delimiter() == Delimiter::None =>
-        {
-            let mut spliced =
-                Group::new(Delimiter::None, splice_into_body(wrapper.stream(), check)?);
+        // An item that went through a `macro_rules!` fragment (`$item:item`), or a body that
+        // did (`$body:block`), can arrive wrapped in one invisible group.
+        Some(TokenTree::Group(wrapper)) if wrapper.delimiter() == Delimiter::None => {
+            let mut spliced = Group::new(
+                Delimiter::None,
+                splice_into_body(wrapper.stream(), check, body)?,
+            );
             spliced.set_span(wrapper.span());
             spliced
         }
-        _ => {
-            return Err(Error::new(
-                Span::call_site(),
-                "`#[fault_point]` could not find the function's body in its tokens",
-            ));
-        }
+        _ => return Err(lost("the body")),
     };
     trees.push(spliced.into());
     Ok(trees.into_iter().collect())
+}
+
+/// Rebuilds a block with `check` after its inner attributes and leading items.
+fn splice_into_block(block: &Group, check: &TokenStream) -> syn::Result<Group> {
+    let head_len = head_len.parse2(block.stream())?;
+    let mut contents: Vec<TokenTree> = block.stream().into_iter().collect();
+    let rest = contents.split_off(head_len);
+    let mut spliced = Group::new(Delimiter::Brace, quote!(#(#contents)* { #check } #(#rest)*));
+    spliced.set_span(block.span());
+    Ok(spliced)
+}
+
+/// Rebuilds a body that ends in `path::pin(async move { ... })` with `check` spliced into the
+/// async block.
+///
+/// [`Shape::of`] has checked on the parsed body that, after its leading items, the body is
+/// exactly that call. So the call's argument list is the body's last token tree, and the
+/// argument opens with the tokens `async`, `move` and the block.
+fn splice_into_boxed_async(block: &Group, check: &TokenStream) -> syn::Result<Group> {
+    let mut contents: Vec<TokenTree> = block.stream().into_iter().collect();
+    let Some(TokenTree::Group(arguments)) = contents.pop() else {
+        return Err(lost("the boxed async block"));
+    };
+    let mut argument: Vec<TokenTree> = arguments.stream().into_iter().collect();
+    let async_block = match argument.get(..3) {
+        Some(
+            [
+                TokenTree::Ident(async_token),
+                TokenTree::Ident(move_token),
+                TokenTree::Group(block),
+            ],
+        ) if async_token == "async"
+            && move_token == "move"
+            && block.delimiter() == Delimiter::Brace =>
+        {
+            block.clone()
+        }
+        _ => return Err(lost("the boxed async block")),
+    };
+    argument[2] = splice_into_block(&async_block, check)?.into();
+    let mut spliced_arguments = Group::new(arguments.delimiter(), argument.into_iter().collect());
+    spliced_arguments.set_span(arguments.span());
+    contents.push(spliced_arguments.into());
+    let mut spliced = Group::new(Delimiter::Brace, contents.into_iter().collect());
+    spliced.set_span(block.span());
+    Ok(spliced)
+}
+
+/// The error for a function whose tokens do not have the form its parse promised.
+fn lost(what: &str) -> Error {
+    Error::new(
+        Span::call_site(),
+        format!("`#[fault_point]` could not find {what} in the function's tokens"),
+    )
 }
 
 /// Counts the token trees of a body's inner attributes and leading items.
@@ -247,48 +321,6 @@ fn count_trees(begin: Cursor, end: Cursor) -> Option<usize> {
     Some(count)
 }
 
-/// What a struck point does to the call when the runtime hands it a fault.
-enum ErrorReturn<'a> {
-    /// `error = expr` was given: `Err(build_error(fault, expr))`.
-    Built(&'a syn::Expr),
-    /// The return type is a `Result`: `Err(From::from(fault))`, spanned on the return type
-    /// so a missing `From<Fault>` impl is reported there.
-    Converted(Span),
-    /// The return type is an `Option`: `None`.
-    Nothing,
-    /// The return type cannot carry an error; the runtime refuses error attacks on the point.
-    Impossible,
-}
-
-impl<'a> ErrorReturn<'a> {
-    fn of(args: &'a FaultPointArgs, sig: &Signature) -> Self {
-        if let Some(error) = &args.error {
-            return ErrorReturn::Built(error);
-        }
-        let ReturnType::Type(_, ty) = &sig.output else {
-            return ErrorReturn::Impossible;
-        };
-        match last_segment(ty).map(ToString::to_string).as_deref() {
-            Some("Result") => ErrorReturn::Converted(ty.span()),
-            Some("Option") => ErrorReturn::Nothing,
-            _ => ErrorReturn::Impossible,
-        }
-    }
-}
-
-/// The last path segment of a type, seen through parentheses and invisible groups.
-///
-/// Limitation: an alias with another name (`type Res<T> = Result<T, E>`) is not recognized,
-/// so its point cannot take error attacks; `error = ...` makes it one that can.
-fn last_segment(ty: &Type) -> Option<&Ident> {
-    match ty {
-        Type::Paren(paren) => last_segment(&paren.elem),
-        Type::Group(group) => last_segment(&group.elem),
-        Type::Path(path) if path.qself.is_none() => path.path.segments.last().map(|s| &s.ident),
-        _ => None,
-    }
-}
-
 /// The check spliced into the body.
 ///
 /// Input: `#[fault_point(name = "payments.charge", facets(customer = req.id, country))]` on
@@ -297,22 +329,31 @@ fn last_segment(ty: &Type) -> Option<&Ident> {
 /// Output (`RT` is `crate = ...` or `::fault_runtime`):
 ///
 /// ```text
-/// static __FAULT_POINT: RT::__private::Point = RT::__private::Point::new(RT::__private::Site {
-///     name: "payments.charge",
-///     module_path: ::core::module_path!(),
-///     file: ::core::file!(),
-///     line: ::core::line!(),
-///     facet_keys: &["customer", "country"],
-///     can_error: true,
-///     is_async: true,
-/// });
-/// #[RT::__private::linkme::distributed_slice(RT::__private::CATALOG)]
-/// #[linkme(crate = RT::__private::linkme)]
-/// static __FAULT_POINT_ENTRY: &RT::__private::Point = &__FAULT_POINT;
-/// if __FAULT_POINT.is_armed() {
-///     let __struck = __FAULT_POINT.strike_async(&[("customer", &(req.id)), ("country", &(country))]);
-///     if let ::core::option::Option::Some(__fault) = __struck.await {
-///         return ::core::result::Result::Err(::core::convert::From::from(__fault));
+/// let __fault_point_site: &'static RT::__private::Point = {
+///     static __FAULT_POINT: RT::__private::Point = RT::__private::Point::new(RT::__private::Site {
+///         name: "payments.charge",
+///         module_path: ::core::module_path!(),
+///         file: ::core::file!(),
+///         line: ::core::line!(),
+///         facet_keys: &["customer", "country"],
+///         can_error: true,
+///         can_delay: true,
+///         can_panic: true,
+///         abi: "Rust",
+///         is_async: true,
+///     });
+///     #[RT::__private::linkme::distributed_slice(RT::__private::CATALOG)]
+///     #[linkme(crate = RT::__private::linkme)]
+///     static __FAULT_POINT_ENTRY: &RT::__private::Point = &__FAULT_POINT;
+///     &__FAULT_POINT
+/// };
+/// if __fault_point_site.is_armed() {
+///     let __fault_point_struck =
+///         __fault_point_site.strike_async(&[("customer", &(req.id)), ("country", &(country))]);
+///     if let ::core::option::Option::Some(__fault_point_fault) = __fault_point_struck.await {
+///         return ::core::result::Result::Err(
+///             ::core::convert::From::from(::core::convert::identity(__fault_point_fault)),
+///         );
 ///     }
 /// }
 /// ```
@@ -320,7 +361,8 @@ fn last_segment(ty: &Type) -> Option<&Ident> {
 /// A sync function calls `strike` instead of `strike_async` and does not await. A function
 /// returning `Option` tests `.is_some()` and returns `None`; one whose return type cannot
 /// carry an error (`()`, `u32`, `impl Trait`, ...) discards the outcome:
-/// `let _ = __FAULT_POINT.strike(&[...]);`.
+/// `let _ = __fault_point_site.strike(&[...]);`. With `error = BUILD`, the error is
+/// `RT::__private::build_error(__fault_point_fault, BUILD)`.
 ///
 /// Why it looks like this:
 /// - the statics live in the check's own block, so they cannot clash with the user's names;
@@ -330,17 +372,26 @@ fn last_segment(ty: &Type) -> Option<&Ident> {
 ///   facets' places borrowed while `error = ...` runs;
 /// - facet values coerce to `&dyn Display` through `strike`'s parameter type rather than an
 ///   `as` cast, which `trivial_casts` would report on the user's tokens;
+/// - every generated token that rustc may blame for a mistake in the user's tokens carries
+///   the span of those tokens: `&(VALUE)` is spanned on the facet value, the `From::from`
+///   conversion on the return type (the `identity` call puts the caret on `E` itself), the
+///   `Err(build_error(..))` on the `error = ...` expression. An expression's span runs from
+///   its first token to its last, so the leading tokens take the span of the user's first
+///   token and the parentheses that of the last: the whole of the user's tokens is
+///   underlined, which a proc macro on stable Rust cannot ask for by joining spans;
 /// - `line!()` is spanned on the function's name so it reports the function's line, not the
 ///   attribute's.
-fn check(args: &FaultPointArgs, sig: &Signature) -> TokenStream {
-    let rt = args
-        .krate
-        .as_ref()
-        .map_or_else(|| quote!(::fault_runtime), ToTokens::to_token_stream);
-    let point = Ident::new("__FAULT_POINT", Span::mixed_site());
+fn check(args: &FaultPointArgs, sig: &Signature, shape: &Shape) -> TokenStream {
+    let rt = runtime_path(args, Span::call_site());
+    // Locals are hygienic (mixed-site): the user's locals and parameters can neither see
+    // nor shadow them. Items are not, so the statics sit in a block of their own that the
+    // facet expressions are outside of. A pattern can still meet a user's `static` or
+    // `const` of the same name, which is why the bindings have names no one writes.
+    let statics = Ident::new("__FAULT_POINT", Span::mixed_site());
     let entry = Ident::new("__FAULT_POINT_ENTRY", Span::mixed_site());
-    let struck = Ident::new("__struck", Span::mixed_site());
-    let fault = Ident::new("__fault", Span::mixed_site());
+    let point = Ident::new("__fault_point_site", Span::mixed_site());
+    let struck = Ident::new("__fault_point_struck", Span::mixed_site());
+    let fault = Ident::new("__fault_point_fault", Span::mixed_site());
 
     let name = args.name.as_ref().map_or_else(
         || {
@@ -360,13 +411,15 @@ fn check(args: &FaultPointArgs, sig: &Signature) -> TokenStream {
             Some(value) => value.to_token_stream(),
             None => facet.key.to_token_stream(),
         };
-        // Spanned on the value, so "`T` doesn't implement `Display`" points at it.
-        let value = quote_spanned!(value.span()=> &(#value));
+        // The coercion to `&dyn Display` is where rustc reports a value that is not
+        // `Display`, or not `Sized`.
+        let (first, last) = span_range(&value);
+        let value = across(quote_spanned!(first=> &), value, last);
         quote!((#key, #value))
     });
     let facets = quote!(&[#(#facets),*]);
 
-    let is_async = sig.asyncness.is_some();
+    let is_async = shape.body.is_async();
     let (strike, outcome) = if is_async {
         (
             quote!(let #struck = #point.strike_async(#facets);),
@@ -378,30 +431,83 @@ fn check(args: &FaultPointArgs, sig: &Signature) -> TokenStream {
             quote!(#struck),
         )
     };
-    let error_return = ErrorReturn::of(args, sig);
-    let can_error = !matches!(error_return, ErrorReturn::Impossible);
-    let on_strike = match error_return {
-        ErrorReturn::Built(build) => quote! {
-            #strike
-            if let ::core::option::Option::Some(#fault) = #outcome {
-                return ::core::result::Result::Err(#rt::__private::build_error(#fault, #build));
-            }
-        },
-        ErrorReturn::Converted(span) => {
-            let error = quote_spanned!(span=> ::core::convert::From::from(#fault));
+    let can_error = !matches!(shape.error_return, ErrorReturn::Impossible);
+    let can_delay = shape.body.can_delay();
+    let can_panic = shape.can_panic;
+    let abi = &shape.abi;
+    let on_strike = match shape.error_return {
+        ErrorReturn::Built(ErrorArg { key, build }) => {
+            let (first, last) = span_range(build);
+            let rt = runtime_path(args, first);
+            let error = across(
+                quote_spanned!(first=> #rt::__private::build_error),
+                quote!(#fault, #build),
+                last,
+            );
+            // `Err` on the `error` keyword: rustc labels it "arguments to this enum variant
+            // are incorrect" beside the expression it blames.
+            let (keyword, _) = span_range(key);
+            let error = across(
+                quote_spanned!(keyword=> ::core::result::Result::Err),
+                error,
+                last,
+            );
+            // In an async block, the first `return` decides the block's output type. Typed
+            // by the signature (through `identity`, which needs no binding that a user's
+            // static could clash with), a wrong `error = ...` is reported at that expression
+            // rather than at a later `return` (`#[async_trait]`'s, spanned on its attribute).
+            let output = match (shape.body, shape.returns) {
+                (Body::BoxedAsync, Returns::Type(output)) if !mentions_impl(output) => Some(output),
+                _ => None,
+            };
+            let error = match output {
+                Some(output) => quote!(::core::convert::identity::<#output>(#error)),
+                None => error,
+            };
             quote! {
                 #strike
                 if let ::core::option::Option::Some(#fault) = #outcome {
-                    return ::core::result::Result::Err(#error);
+                    return #error;
                 }
             }
         }
-        ErrorReturn::Nothing => quote! {
-            #strike
-            if #outcome.is_some() {
-                return ::core::option::Option::None;
+        ErrorReturn::Converted(ty) => {
+            let (first, last) = span_range(ty);
+            // rustc reports an unsatisfied `From<Fault>` at the argument of `from`: spanned
+            // on the `E` of `Result<T, E>` when it is written, on the whole type otherwise.
+            let (blame_first, blame_last) = error_type(ty).map_or((first, last), span_range);
+            let argument = across(
+                quote_spanned!(blame_first=> ::core::convert::identity),
+                quote!(#fault),
+                blame_last,
+            );
+            let error = across(
+                quote_spanned!(first=> ::core::convert::From::from),
+                argument,
+                last,
+            );
+            let error = across(
+                quote_spanned!(first=> ::core::result::Result::Err),
+                error,
+                last,
+            );
+            quote! {
+                #strike
+                if let ::core::option::Option::Some(#fault) = #outcome {
+                    return #error;
+                }
             }
-        },
+        }
+        ErrorReturn::Nothing(ty) => {
+            let (first, _) = span_range(ty);
+            let nothing = quote_spanned!(first=> ::core::option::Option::None);
+            quote! {
+                #strike
+                if #outcome.is_some() {
+                    return #nothing;
+                }
+            }
+        }
         ErrorReturn::Impossible if is_async => quote! {
             #strike
             let _ = #outcome;
@@ -412,22 +518,77 @@ fn check(args: &FaultPointArgs, sig: &Signature) -> TokenStream {
     };
 
     quote! {
-        static #point: #rt::__private::Point = #rt::__private::Point::new(#rt::__private::Site {
-            name: #name,
-            module_path: ::core::module_path!(),
-            file: ::core::file!(),
-            line: #line,
-            facet_keys: &[#(#facet_keys),*],
-            can_error: #can_error,
-            is_async: #is_async,
-        });
-        #[#rt::__private::linkme::distributed_slice(#rt::__private::CATALOG)]
-        #[linkme(crate = #rt::__private::linkme)]
-        static #entry: &#rt::__private::Point = &#point;
+        let #point: &'static #rt::__private::Point = {
+            static #statics: #rt::__private::Point =
+                #rt::__private::Point::new(#rt::__private::Site {
+                    name: #name,
+                    module_path: ::core::module_path!(),
+                    file: ::core::file!(),
+                    line: #line,
+                    facet_keys: &[#(#facet_keys),*],
+                    can_error: #can_error,
+                    can_delay: #can_delay,
+                    can_panic: #can_panic,
+                    abi: #abi,
+                    is_async: #is_async,
+                });
+            #[#rt::__private::linkme::distributed_slice(#rt::__private::CATALOG)]
+            #[linkme(crate = #rt::__private::linkme)]
+            static #entry: &#rt::__private::Point = &#statics;
+            &#statics
+        };
         if #point.is_armed() {
             #on_strike
         }
     }
+}
+
+/// Whether a type holds an `impl Trait`, which cannot be a generic argument.
+fn mentions_impl(ty: &syn::Type) -> bool {
+    fn holds_impl(tokens: TokenStream) -> bool {
+        tokens.into_iter().any(|tree| match tree {
+            TokenTree::Ident(ident) => ident == "impl",
+            TokenTree::Group(group) => holds_impl(group.stream()),
+            _ => false,
+        })
+    }
+    holds_impl(ty.to_token_stream())
+}
+
+/// The runtime's path: `crate = ...` as written, or `::fault_runtime` spanned on `span`.
+fn runtime_path(args: &FaultPointArgs, span: Span) -> TokenStream {
+    args.krate.as_ref().map_or_else(
+        || quote_spanned!(span=> ::fault_runtime),
+        ToTokens::to_token_stream,
+    )
+}
+
+/// Where the first and the last token of some user tokens are, for generated tokens that
+/// rustc should blame on them.
+///
+/// The spans keep the macro's own (mixed-site) hygiene: they only borrow the location. So
+/// the generated tokens resolve names as the rest of the expansion does, and lints still see
+/// them as the macro's code, not the user's: `Result<T, Fault>` does not make clippy call
+/// the generated `From::from` a useless conversion in the user's signature.
+fn span_range(tokens: impl ToTokens) -> (Span, Span) {
+    let mut trees = tokens.into_token_stream().into_iter();
+    let first = trees
+        .next()
+        .map_or_else(Span::call_site, |tree| tree.span());
+    let last = trees.last().map_or(first, |tree| tree.span());
+    let located = |span: Span| Span::mixed_site().located_at(span);
+    (located(first), located(last))
+}
+
+/// `PREFIX(INNER)`, with the parentheses spanned on `last`.
+///
+/// rustc spans an expression from its first token to its last. With `PREFIX` spanned on the
+/// first of some user tokens and `last` the span of the last of them, an error in this
+/// expression is shown under all of those tokens.
+fn across(prefix: TokenStream, inner: TokenStream, last: Span) -> TokenStream {
+    let mut parenthesized = Group::new(Delimiter::Parenthesis, inner);
+    parenthesized.set_span(last);
+    quote!(#prefix #parenthesized)
 }
 
 #[cfg(test)]
@@ -557,7 +718,9 @@ mod tests {
                 x
             }
         };
-        let out = splice_into_body(item, &quote!(CHECK)).unwrap().to_string();
+        let out = splice_into_body(item, &quote!(CHECK), Body::Sync)
+            .unwrap()
+            .to_string();
         let expected = quote! {
             fn f() -> u8 {
                 #![allow(unused)]
@@ -576,6 +739,7 @@ mod tests {
                 fn f() {}
             ),
             &quote!(CHECK),
+            Body::Sync,
         )
         .unwrap();
         assert_eq!(
@@ -599,7 +763,7 @@ mod tests {
                 }
             ),
         );
-        let out = splice_into_body(quote!(#wrapped), &quote!(CHECK)).unwrap();
+        let out = splice_into_body(quote!(#wrapped), &quote!(CHECK), Body::Sync).unwrap();
         let Some(TokenTree::Group(group)) = out.into_iter().next() else {
             panic!("the invisible group is gone");
         };
@@ -618,58 +782,95 @@ mod tests {
     }
 
     #[test]
-    fn error_return_follows_the_return_type() {
-        let kind = |sig: TokenStream, args: TokenStream| {
-            let args = syn::parse2::<FaultPointArgs>(args).unwrap();
-            let sig = syn::parse2::<Signature>(sig).unwrap();
-            match ErrorReturn::of(&args, &sig) {
-                ErrorReturn::Built(_) => "built",
-                ErrorReturn::Converted(_) => "converted",
-                ErrorReturn::Nothing => "none",
-                ErrorReturn::Impossible => "impossible",
+    fn splices_into_the_async_block_of_a_boxed_future() {
+        let item = quote! {
+            fn get<'life0>(&'life0 self) -> Pin<Box<dyn Future<Output = u8> + Send + 'life0>> {
+                use std::fmt;
+                Box::pin(async move {
+                    #![allow(unused)]
+                    let __self = self;
+                    1
+                })
             }
         };
-        assert_eq!(
-            kind(quote!(fn f() -> io::Result<()>), quote!()),
-            "converted"
-        );
-        assert_eq!(
-            kind(quote!(fn f() -> (Result<u8, E>)), quote!()),
-            "converted"
-        );
-        assert_eq!(
-            kind(quote!(fn f() -> ::core::option::Option<u8>), quote!()),
-            "none"
-        );
-        assert_eq!(
-            kind(quote!(fn f() -> Result<u8, E>), quote!(error = E::new)),
-            "built"
-        );
-        assert_eq!(kind(quote!(fn f()), quote!()), "impossible");
-        assert_eq!(kind(quote!(fn f() -> ()), quote!()), "impossible");
-        assert_eq!(
-            kind(
-                quote!(fn f() -> impl Future<Output = Result<(), E>>),
-                quote!()
-            ),
-            "impossible"
-        );
-        assert_eq!(kind(quote!(fn f() -> !), quote!()), "impossible");
+        let out = splice_into_body(item, &quote!(CHECK), Body::BoxedAsync)
+            .unwrap()
+            .to_string();
+        let expected = quote! {
+            fn get<'life0>(&'life0 self) -> Pin<Box<dyn Future<Output = u8> + Send + 'life0>> {
+                use std::fmt;
+                Box::pin(async move {
+                    #![allow(unused)]
+                    { CHECK }
+                    let __self = self;
+                    1
+                })
+            }
+        };
+        assert_eq!(out, expected.to_string());
     }
 
     #[test]
     fn prints_the_check() {
-        let args =
-            syn::parse2::<FaultPointArgs>(quote!(facets(customer = req.id, country))).unwrap();
-        let function: ItemFn = syn::parse2(quote! {
-            async fn charge(req: &Request, country: &str) -> Result<Receipt, PayError> { todo!() }
-        })
-        .unwrap();
-        let check = check(&args, &function.sig).to_string();
+        let printed = |args: TokenStream, item: TokenStream| {
+            let args = syn::parse2::<FaultPointArgs>(args).unwrap();
+            let function: ItemFn = syn::parse2(item).unwrap();
+            let shape = Shape::of(&args, &function).unwrap_or_else(|e| panic!("{e}"));
+            check(&args, &function.sig, &shape).to_string()
+        };
+
+        let check = printed(
+            quote!(facets(customer = req.id, country)),
+            quote! {
+                async fn charge(req: &Request, country: &str) -> Result<Receipt, PayError> {
+                    todo!()
+                }
+            },
+        );
         assert!(check.contains("strike_async"), "{check}");
         assert!(check.contains(". await"), "{check}");
         assert!(check.contains("is_async : true"), "{check}");
         assert!(check.contains("can_error : true"), "{check}");
+        assert!(check.contains("can_delay : true"), "{check}");
+        assert!(check.contains("can_panic : true"), "{check}");
+        assert!(check.contains("abi : \"Rust\""), "{check}");
         assert!(check.contains("\"charge\""), "{check}");
+
+        let check = printed(
+            quote!(),
+            quote! {
+                extern "C" fn ffi(x: i32) -> i32 { x }
+            },
+        );
+        assert!(check.contains("can_panic : false"), "{check}");
+        assert!(check.contains("abi : \"C\""), "{check}");
+        assert!(!check.contains("strike_async"), "{check}");
+
+        let check = printed(
+            quote!(error = |fault| E(fault)),
+            quote! {
+                fn get(&self) -> Pin<Box<dyn Future<Output = Result<u8, E>> + Send + '_>> {
+                    Box::pin(async move { Ok(1) })
+                }
+            },
+        );
+        assert!(check.contains("strike_async"), "{check}");
+        assert!(check.contains("is_async : true"), "{check}");
+        assert!(check.contains("can_delay : true"), "{check}");
+        // Typed by the future's output, so that a wrong `error = ...` is reported there.
+        assert!(
+            check.contains("identity :: < Result < u8 , E > > ("),
+            "{check}"
+        );
+
+        let check = printed(
+            quote!(),
+            quote! {
+                fn get(&self) -> impl Future<Output = u8> + Send { let x = 1; async move { x } }
+            },
+        );
+        assert!(check.contains("can_delay : false"), "{check}");
+        assert!(check.contains("is_async : false"), "{check}");
+        assert!(check.contains("can_error : false"), "{check}");
     }
 }

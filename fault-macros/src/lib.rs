@@ -47,7 +47,10 @@
 //! Builds the function's error when an attack injects one. The expression is anything
 //! callable as `FnOnce(fault_runtime::Fault) -> E`: a closure (`error = |fault|
 //! PayError::Injected(fault.to_string())`) or a path (`error = PayError::from_fault`). The
-//! function must return a `Result<_, E>`.
+//! function must return a `Result<_, E>` (for a method rewritten by `#[async_trait]`, its
+//! future must yield one). A return type that is certainly not a `Result` (none, `()`,
+//! `Option<..>`, `impl Trait`, `!`, a tuple, a reference, a future) makes `error = ...` a
+//! compile error, in both feature states.
 //!
 //! Without it, the injected error depends on the return type, read from its last path
 //! segment:
@@ -58,7 +61,18 @@
 //! | `...Option<T>` | returns `None` |
 //! | anything else: none, `()`, `u32`, `impl Trait`, `!`, ... | the point cannot take error attacks: the catalog says so, and the runtime refuses such an attack when it starts |
 //!
-//! Latency and panic attacks work on every point.
+//! For a method rewritten by `#[async_trait]` (see below), the type read is the `Output` of
+//! the future its signature returns, `Pin<Box<dyn Future<Output = X> + ...>>`: the error
+//! is what the future yields.
+//!
+//! Latency and panic attacks work on every point, with two exceptions that the catalog
+//! reports and the runtime refuses when such an attack starts:
+//!
+//! - no panic on a function whose ABI cannot unwind: an explicit ABI other than `"Rust"` or
+//!   one ending in `-unwind` (`extern "C"`, `extern "system"`, a bare `extern`). A panic
+//!   cannot leave such a function; it would abort the process. `extern "C-unwind"` may
+//!   panic.
+//! - no latency on a sync function that returns a future (see below).
 //!
 //! ## `crate = path`
 //!
@@ -73,6 +87,39 @@
 //! functions, `unsafe` and `extern "ABI"` functions, sync or `async`, with any return type.
 //! Not on a `const fn` (the check runs at run time) and not on anything that is not a
 //! function.
+//!
+//! # Sync functions that return a future
+//!
+//! A sync point serves injected latency by sleeping the calling thread. When a sync
+//! function returns a future, that thread is usually an executor's, and the delay would
+//! stall every task on it. Two cases:
+//!
+//! - **`#[async_trait]` methods**, and any body that is exactly one
+//!   `Box::pin(async move { ... })` call (after its inner attributes and items; the callee's
+//!   path ends in `pin`). `#[async_trait]` rewrites each `async fn` into a sync function of
+//!   that form before this attribute runs. The check then goes at the start of the async
+//!   block and awaits, as in an `async fn`: the point is async (`is_async` in the catalog),
+//!   takes every impact, and its future stays `Send`. Facets may read the parameters and
+//!   `self`, which the `async move` block captures; a parameter that `#[async_trait]`
+//!   renames (a pattern such as `(a, b): (u8, u8)`) is not visible by its pattern's names.
+//!   Put `#[async_trait]` on the trait or impl and `#[fault_point]` on the method:
+//!
+//!   ```ignore
+//!   #[async_trait]
+//!   impl Ledger for Books {
+//!       #[fault_point(name = "ledger.balance", facets(account))]
+//!       async fn balance(&self, account: &str) -> Result<u64, LedgerError> { ... }
+//!   }
+//!   ```
+//!
+//! - **any other sync function whose return type is syntactically a future**: `impl
+//!   Future<..>`, `impl IntoFuture<..>`, an `impl` with a `Future` bound among others,
+//!   `Pin<Box<dyn Future<..>>>`, `Box<dyn Future<..>>`, `BoxFuture<..>`,
+//!   `LocalBoxFuture<..>`. Its body runs when the future is created, not when it is polled,
+//!   so the point takes no latency: the catalog says so and the runtime refuses a latency
+//!   attack on it. Panic attacks still work (the panic happens where the future is
+//!   created). Put the attribute on the `async fn` that does the work instead, or write the
+//!   body as `Box::pin(async move { ... })`.
 //!
 //! # What it expands to
 //!
@@ -90,15 +137,19 @@
 //! #[fault_point(name = "payments.charge", facets(customer = req.customer_id))]
 //! fn charge(req: &ChargeRequest) -> Result<Receipt, PaymentError> {
 //!     {
-//!         static __FAULT_POINT: ::fault_runtime::__private::Point = /* name, location,
-//!             facet keys, whether it can take errors, whether it is async */;
-//!         // registers the point in the catalog, at link time
-//!         #[::fault_runtime::__private::linkme::distributed_slice(...)]
-//!         static __FAULT_POINT_ENTRY: &::fault_runtime::__private::Point = &__FAULT_POINT;
-//!         if __FAULT_POINT.is_armed() {
-//!             let __struck = __FAULT_POINT.strike(&[("customer", &(req.customer_id))]);
-//!             if let Some(__fault) = __struck {
-//!                 return Err(From::from(__fault));
+//!         let __fault_point_site: &'static ::fault_runtime::__private::Point = {
+//!             static __FAULT_POINT: ::fault_runtime::__private::Point = /* name, location,
+//!                 facet keys, which impacts it can take, its ABI, whether it is async */;
+//!             // registers the point in the catalog, at link time
+//!             #[::fault_runtime::__private::linkme::distributed_slice(...)]
+//!             static __FAULT_POINT_ENTRY: &::fault_runtime::__private::Point = &__FAULT_POINT;
+//!             &__FAULT_POINT
+//!         };
+//!         if __fault_point_site.is_armed() {
+//!             let __fault_point_struck =
+//!                 __fault_point_site.strike(&[("customer", &(req.customer_id))]);
+//!             if let Some(__fault_point_fault) = __fault_point_struck {
+//!                 return Err(From::from(__fault_point_fault));
 //!             }
 //!         }
 //!     }
@@ -107,11 +158,14 @@
 //! ```
 //!
 //! On the path no attack aims at, the cost is the `is_armed()` check: one relaxed atomic
-//! load and a branch. An `async fn` awaits `strike_async` instead, so injected latency does
-//! not block the executor's thread. The body is not moved into a closure or a nested
-//! function: `return`, `?`, labels, drop order, `#[track_caller]` and spans are those the
-//! function had. The generated names are hygienic, so they can neither see nor shadow the
-//! function's own names.
+//! load and a branch. An `async fn`, and the async block of an `#[async_trait]` method,
+//! awaits `strike_async` instead, so injected latency does not block the executor's thread.
+//! The body is not moved into a closure or a nested function: `return`, `?`, labels, drop
+//! order, `#[track_caller]` and spans are those the function had. The generated locals are
+//! hygienic: the function's own locals and parameters can neither see nor shadow them. The statics sit in a block of their own, out of reach of the
+//! facet expressions. (Items are not hygienic in Rust, so a `static` or `const` in scope
+//! named exactly like a generated local, `__fault_point_site`, `__fault_point_struck` or
+//! `__fault_point_fault`, would clash; the names are chosen so that none does.)
 //!
 //! # Errors
 //!
@@ -131,10 +185,13 @@
 //! | `facets` takes a parenthesized list | write `facets(a = ..., b)` |
 //! | cannot go on a `const fn` | remove `const`, or instrument a caller |
 //! | goes on a function, not on ... | move it to a function with a body |
+//! | `error = ...` builds the `E` of a function returning `Result<T, E>`, but this function returns ... | remove `error = ...`: a function returning `Option` gets `None` without it; one returning `()` or another non-`Result` takes no error attacks |
 //!
-//! With the feature on, type errors are reported by the compiler at the user's tokens: a facet
-//! value that is not `Display` at the value, an error type without `From<Fault>` at the return
-//! type, an `error = ...` of the wrong type at that expression.
+//! With the feature on, type errors are reported by the compiler at the user's tokens (with
+//! a note that they come from the attribute's expansion): an unknown variable in a facet at
+//! that name, a facet value that is not `Display` at the value, an error type without
+//! `From<Fault>` at the `E` of the return type, an `error = ...` of the wrong type at that
+//! expression.
 //!
 //! ```compile_fail
 //! use fault_macros::fault_point;
@@ -151,9 +208,13 @@
 //! - The return type is judged by its last path segment, before type checking. An alias with
 //!   another name (`type Res<T> = Result<T, MyError>`) is not seen as a `Result`, so the point
 //!   cannot take error attacks; add `error = MyError::from` to make it one that can.
-//! - A function that is not `async` but returns a future (`-> impl Future`, or a method
-//!   rewritten by `#[async_trait]` before this attribute runs) is instrumented as a sync
-//!   function: injected latency blocks the calling thread, before the future is created.
+//! - A sync function returning a future is recognized by its return type as written. A
+//!   named future type (`Ready<T>`, `JoinHandle<T>`, a type parameter bound by `Future`, an
+//!   alias of another name) is not, so latency attacks on such a point block the thread
+//!   that creates the future.
+//! - A sync function whose body is a bare `async move { ... }` block, not boxed, is not
+//!   instrumented inside the block: it is a sync function returning a future, and takes no
+//!   latency. Box it, or make it an `async fn`.
 //! - The default name of a method does not include its type (an attribute cannot see the
 //!   `impl` around it): two methods named `get` in one module get the same name. Give
 //!   methods an explicit `name`.
@@ -168,6 +229,7 @@
 
 mod args;
 mod expand;
+mod shape;
 
 use proc_macro::TokenStream;
 

@@ -133,8 +133,10 @@ pub fn init() -> Result<(), Vec<SourceError>> {
 /// # Errors
 ///
 /// An [`AttackError`] naming the field and the reason when the attack names an unknown
-/// point or facet, aims an error at a point that cannot carry one, reuses the id of a
-/// running attack, or when the kill switch is engaged. Nothing is started then.
+/// point or facet, aims an impact at a point that cannot take it (an error where the return
+/// type cannot carry one, latency on a sync function that returns a future, a panic on a
+/// function whose ABI cannot unwind), reuses the id of a running attack, or when the kill
+/// switch is engaged. Nothing is started then.
 pub fn start(attack: Attack) -> Result<AttackGuard, AttackError> {
     #[cfg(feature = "enabled")]
     {
@@ -323,9 +325,9 @@ pub fn catalog() -> Vec<PointInfo> {
                     facet_keys: site.facet_keys.to_vec(),
                     is_async: site.is_async,
                     impacts: Impacts {
-                        latency: true,
+                        latency: site.can_delay,
                         error: site.can_error,
-                        panic: true,
+                        panic: site.can_panic,
                     },
                     hits: point.hits(),
                     attacks: point.attacks().map_or(0, |list| list.len()),

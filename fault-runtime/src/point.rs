@@ -31,7 +31,16 @@ pub struct Site {
     pub facet_keys: &'static [&'static str],
     /// Whether the function's return type can carry an injected error.
     pub can_error: bool,
-    /// Whether the function is an `async fn`.
+    /// Whether the point can serve latency without blocking an executor: false for a sync
+    /// function that returns a future, whose body runs on the thread that creates the future.
+    pub can_delay: bool,
+    /// Whether a panic can leave the function: false for an ABI that cannot unwind
+    /// (`extern "C"`, `extern "system"`, ...), where a panic aborts the process.
+    pub can_panic: bool,
+    /// The function's ABI as written: `"Rust"` when none is, `"C"` for a bare `extern`.
+    pub abi: &'static str,
+    /// Whether the check awaits: an `async fn`, or a function whose body is one
+    /// `Box::pin(async move { ... })`, as `#[async_trait]` writes its methods.
     pub is_async: bool,
 }
 
@@ -151,9 +160,21 @@ impl Point {
             // An attack that only fails calls changes nothing once an older attack has
             // claimed this call's error or panic: it takes no hit, and so spends none of
             // its `max_impacts`.
-            let fails = attack.panic_message.is_some()
-                || (attack.error_message.is_some() && self.site.can_error);
-            if attack.attack.latency.is_none() && !(fails && verdict.failure.is_none()) {
+            //
+            // The impacts a point cannot take are refused when an attack starts; they are
+            // left out here too, so that no path of the runtime blocks an executor or aborts
+            // the process.
+            let panic_message = attack
+                .panic_message
+                .as_ref()
+                .filter(|_| self.site.can_panic);
+            let error_message = attack
+                .error_message
+                .as_ref()
+                .filter(|_| self.site.can_error);
+            let latency = attack.attack.latency.filter(|_| self.site.can_delay);
+            let fails = panic_message.is_some() || error_message.is_some();
+            if latency.is_none() && !(fails && verdict.failure.is_none()) {
                 continue;
             }
             if !attack.samples(&call) || !attack.take_impact() {
@@ -164,7 +185,7 @@ impl Point {
                 continue;
             }
             let mut impact = Impact::default();
-            if let Some(latency) = attack.attack.latency {
+            if let Some(latency) = latency {
                 let length = draw(latency.min, latency.max);
                 verdict.delay_start.get_or_insert(now);
                 verdict.delay.push(Part {
@@ -174,10 +195,10 @@ impl Point {
                 impact.latency = Some(length);
             }
             if verdict.failure.is_none() {
-                if let Some(message) = &attack.panic_message {
+                if let Some(message) = panic_message {
                     verdict.failure = Some(Failure::Panic(Arc::clone(message)));
                     impact.panic = true;
-                } else if let (Some(message), true) = (&attack.error_message, self.site.can_error) {
+                } else if let Some(message) = error_message {
                     verdict.failure = Some(Failure::Error(Fault::injected(
                         self.site.name,
                         Arc::clone(&attack.id),

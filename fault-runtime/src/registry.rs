@@ -376,6 +376,36 @@ fn resolve(attack: &Attack) -> Result<Vec<&'static Point>, Vec<AttackError>> {
             ));
         }
     }
+    if attack.latency.is_some() {
+        for point in points.iter().filter(|p| !p.site().can_delay) {
+            problems.push(AttackError::for_field(
+                &attack.id,
+                "latency",
+                format!(
+                    "point `{}` cannot take latency: it is a sync function returning a future, \
+                     which would serve latency by blocking the thread that creates the future, \
+                     an executor's; put the attribute on the `async fn` that does the work, or \
+                     make the body one `Box::pin(async move {{ ... }})` so the check runs in \
+                     that async block",
+                    point.site().name
+                ),
+            ));
+        }
+    }
+    if attack.panic.is_some() {
+        for point in points.iter().filter(|p| !p.site().can_panic) {
+            problems.push(AttackError::for_field(
+                &attack.id,
+                "panic",
+                format!(
+                    "point `{}` cannot take a panic: a panic cannot unwind out of an \
+                     `extern \"{}\"` function, and would abort the process",
+                    point.site().name,
+                    point.site().abi
+                ),
+            ));
+        }
+    }
     if problems.is_empty() {
         Ok(points)
     } else {

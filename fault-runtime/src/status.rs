@@ -59,12 +59,14 @@ pub struct AttackStatus {
 /// The impacts a point can take.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Impacts {
-    /// Added latency: every point.
+    /// Added latency: every point except a sync function that returns a future (its
+    /// latency would block the thread that creates the future, an executor's).
     pub latency: bool,
     /// An injected error: points whose function returns a `Result` or an `Option`, or that
     /// have an `error = ...` argument.
     pub error: bool,
-    /// A panic: every point.
+    /// A panic: every point except a function whose ABI cannot unwind (`extern "C"`, ...),
+    /// where a panic would abort the process.
     pub panic: bool,
 }
 
@@ -81,7 +83,8 @@ pub struct PointInfo {
     pub line: u32,
     /// The facet keys the attribute gives.
     pub facet_keys: Vec<&'static str>,
-    /// Whether the function is an `async fn`.
+    /// Whether the point awaits its latency: an `async fn`, or a method rewritten by
+    /// `#[async_trait]` (a body that is one `Box::pin(async move { ... })`).
     pub is_async: bool,
     /// The impacts the point can take.
     pub impacts: Impacts,
