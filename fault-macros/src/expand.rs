@@ -392,6 +392,7 @@ fn check(args: &FaultPointArgs, sig: &Signature, shape: &Shape) -> TokenStream {
     let point = Ident::new("__fault_point_site", Span::mixed_site());
     let struck = Ident::new("__fault_point_struck", Span::mixed_site());
     let fault = Ident::new("__fault_point_fault", Span::mixed_site());
+    let decide = Ident::new("__fault_point_decide", Span::mixed_site());
 
     let name = args.name.as_ref().map_or_else(
         || {
@@ -422,12 +423,12 @@ fn check(args: &FaultPointArgs, sig: &Signature, shape: &Shape) -> TokenStream {
     let is_async = shape.body.is_async();
     let (strike, outcome) = if is_async {
         (
-            quote!(let #struck = #point.strike_async(#facets);),
+            quote!(let #struck = #point.strike_async(|#decide| #decide(#facets));),
             quote!(#struck.await),
         )
     } else {
         (
-            quote!(let #struck = #point.strike(#facets);),
+            quote!(let #struck = #point.strike(|#decide| #decide(#facets));),
             quote!(#struck),
         )
     };
@@ -513,7 +514,7 @@ fn check(args: &FaultPointArgs, sig: &Signature, shape: &Shape) -> TokenStream {
             let _ = #outcome;
         },
         ErrorReturn::Impossible => quote! {
-            let _ = #point.strike(#facets);
+            let _ = #point.strike(|#decide| #decide(#facets));
         },
     };
 

@@ -32,9 +32,31 @@ pub fn plain_price(customer: u64, cents: u64) -> Result<u64, String> {
         .rotate_left(u32::try_from(customer % 64).unwrap_or(0)))
 }
 
+/// Without arguments: calls both twins once and checks that they agree.
+///
+/// With `plain N` or `annotated N`: calls that twin `N` times, for instruction counts under
+/// `valgrind --tool=callgrind` (the test suite compares the two).
 fn main() {
-    let annotated = annotated_price(black_box(7), black_box(100));
-    let plain = plain_price(black_box(7), black_box(100));
-    assert_eq!(annotated, plain);
-    println!("annotated and plain twins agree: {annotated:?}");
+    let mut args = std::env::args().skip(1);
+    let (Some(twin), Some(calls)) = (args.next(), args.next()) else {
+        let annotated = annotated_price(black_box(7), black_box(100));
+        let plain = plain_price(black_box(7), black_box(100));
+        assert_eq!(annotated, plain);
+        println!("annotated and plain twins agree: {annotated:?}");
+        return;
+    };
+    let calls: u64 = calls
+        .parse()
+        .expect("the number of calls is a whole number");
+    let price = match twin.as_str() {
+        "plain" => plain_price,
+        "annotated" => annotated_price,
+        other => panic!("unknown twin {other:?}: use `plain` or `annotated`"),
+    };
+    let mut total = 0_u64;
+    for customer in 0..calls {
+        total =
+            total.wrapping_add(black_box(price)(black_box(customer), black_box(100)).unwrap_or(0));
+    }
+    println!("{twin}: {calls} calls, total {total}");
 }

@@ -2,7 +2,7 @@
 //! and signatures here change with every release, which is why the attribute is pinned to
 //! the exact version of the runtime it was released with.
 
-pub use crate::point::{Point, Site};
+pub use crate::point::{Facet, Point, Site, Strike};
 pub use linkme;
 
 use crate::Fault;

@@ -71,29 +71,23 @@ impl Point {
     /// Whether an attack may name this point: the whole cost of an idle point.
     #[inline(always)]
     pub fn is_armed(&self) -> bool {
-        self.armed.load(Ordering::Relaxed) && self.confirm_armed()
-    }
-
-    /// Whether the point is still armed once the environment's attacks are read.
-    ///
-    /// Every point starts armed so that its first call comes here; reading the environment
-    /// disarms the points no attack names. Deciding this before `strike` keeps that first
-    /// call from evaluating the point's facet expressions, which the generated code builds
-    /// as `strike`'s argument.
-    #[cold]
-    #[inline(never)]
-    fn confirm_armed(&self) -> bool {
-        registry::ensure_loaded();
         self.armed.load(Ordering::Relaxed)
     }
 
     /// The slow path of a synchronous function: decides, sleeps the thread for any
     /// latency, panics for a panic impact, and returns an error impact's fault.
+    ///
+    /// `facets` hands the call's facets to the decision it is given. Generated code passes
+    /// a closure that builds them, so that building them (and the stack they need) is out
+    /// of the annotated function's own code, which keeps the idle path to the armed check.
     #[cold]
     #[inline(never)]
     #[track_caller]
-    pub fn strike(&'static self, facets: &[(&'static str, &dyn Display)]) -> Option<Fault> {
-        let verdict = self.decide(facets);
+    pub fn strike<F: FnOnce(&mut dyn FnMut(&[Facet<'_>]))>(
+        &'static self,
+        facets: F,
+    ) -> Option<Fault> {
+        let verdict = self.decide_with(facets);
         if let Some(start) = verdict.delay_start {
             delay::sleep(start, &verdict.delay);
         }
@@ -101,20 +95,32 @@ impl Point {
     }
 
     /// The slow path of an `async fn`: decides now, then waits for any latency without
-    /// blocking the executor's thread.
+    /// blocking the executor's thread. See [`Point::strike`] for `facets`.
     #[cold]
     #[inline(never)]
-    pub fn strike_async(
+    pub fn strike_async<F: FnOnce(&mut dyn FnMut(&[Facet<'_>]))>(
         &'static self,
-        facets: &[(&'static str, &dyn Display)],
-    ) -> impl Future<Output = Option<Fault>> + Send + 'static {
-        let mut verdict = self.decide(facets);
+        facets: F,
+    ) -> Strike {
+        let mut verdict = self.decide_with(facets);
         Strike {
             delay: verdict
                 .delay_start
                 .map(|start| Delay::new(start, std::mem::take(&mut verdict.delay))),
             verdict: Some(verdict),
         }
+    }
+
+    /// Every point starts armed, so that its first call comes here and reads the
+    /// environment's attacks, which disarms the points no attack names. The facets are
+    /// built only after that, so a first call that no attack aims at evaluates none of them.
+    fn decide_with<F: FnOnce(&mut dyn FnMut(&[Facet<'_>]))>(&'static self, facets: F) -> Verdict {
+        let mut verdict = Verdict::default();
+        registry::ensure_loaded();
+        if self.is_armed() {
+            facets(&mut |list| verdict = self.decide(list));
+        }
+        verdict
     }
 
     pub(crate) fn site(&self) -> &Site {
@@ -337,8 +343,13 @@ impl Verdict {
     }
 }
 
-/// The future of [`Point::strike_async`].
-struct Strike {
+/// One facet of a call, as generated code hands it over: its key and its value.
+pub type Facet<'a> = (&'static str, &'a dyn Display);
+
+/// The future of [`Point::strike_async`]: waits for any injected latency, then yields the
+/// injected error's fault, if any. It holds no borrow of the call's facets.
+#[must_use = "the injected latency and error apply only when the strike is awaited"]
+pub struct Strike {
     delay: Option<Delay>,
     verdict: Option<Verdict>,
 }
