@@ -1,6 +1,7 @@
 //! Fault points: the statics that `#[fault_point]` puts in each annotated function, and the
 //! slow path a call takes when an attack names its point.
 
+use std::cell::OnceCell;
 use std::fmt::{self, Display, Write as _};
 use std::future::Future;
 use std::pin::Pin;
@@ -14,7 +15,7 @@ use arc_swap::ArcSwapOption;
 use crate::Fault;
 use crate::context::Facets;
 use crate::delay::{self, Delay, Part};
-use crate::registry::{self, Running};
+use crate::registry::{self, Aimed};
 
 /// What the attribute knows about a point at compile time.
 #[derive(Debug)]
@@ -54,7 +55,7 @@ pub struct Point {
     armed: AtomicBool,
     site: Site,
     hits: AtomicU64,
-    attacks: ArcSwapOption<Vec<Arc<Running>>>,
+    attacks: ArcSwapOption<Vec<Aimed>>,
 }
 
 impl Point {
@@ -87,7 +88,12 @@ impl Point {
         &'static self,
         facets: F,
     ) -> Option<Fault> {
-        let verdict = self.decide_with(facets);
+        let mut verdict = Verdict::default();
+        self.decide_with(facets, &mut verdict);
+        // Most calls that come here are hit by nothing: leave before moving the verdict.
+        if verdict.is_empty() {
+            return None;
+        }
         if let Some(start) = verdict.delay_start {
             delay::sleep(start, &verdict.delay);
         }
@@ -102,7 +108,14 @@ impl Point {
         &'static self,
         facets: F,
     ) -> Strike {
-        let mut verdict = self.decide_with(facets);
+        let mut verdict = Verdict::default();
+        self.decide_with(facets, &mut verdict);
+        if verdict.is_empty() {
+            return Strike {
+                delay: None,
+                verdict: None,
+            };
+        }
         Strike {
             delay: verdict
                 .delay_start
@@ -114,13 +127,17 @@ impl Point {
     /// Every point starts armed, so that its first call comes here and reads the
     /// environment's attacks, which disarms the points no attack names. The facets are
     /// built only after that, so a first call that no attack aims at evaluates none of them.
-    fn decide_with<F: FnOnce(&mut dyn FnMut(&[Facet<'_>]))>(&'static self, facets: F) -> Verdict {
-        let mut verdict = Verdict::default();
+    ///
+    /// The verdict is filled in place: it is large, and most calls leave it empty.
+    fn decide_with<F: FnOnce(&mut dyn FnMut(&[Facet<'_>]))>(
+        &'static self,
+        facets: F,
+        verdict: &mut Verdict,
+    ) {
         registry::ensure_loaded();
         if self.is_armed() {
-            facets(&mut |list| verdict = self.decide(list));
+            facets(&mut |list| self.decide(list, verdict));
         }
-        verdict
     }
 
     pub(crate) fn site(&self) -> &Site {
@@ -135,31 +152,32 @@ impl Point {
         self.armed.store(armed, Ordering::Relaxed);
     }
 
-    pub(crate) fn attacks(&self) -> Option<Arc<Vec<Arc<Running>>>> {
+    pub(crate) fn attacks(&self) -> Option<Arc<Vec<Aimed>>> {
         self.attacks.load_full()
     }
 
-    pub(crate) fn set_attacks(&self, attacks: Option<Arc<Vec<Arc<Running>>>>) {
+    pub(crate) fn set_attacks(&self, attacks: Option<Arc<Vec<Aimed>>>) {
         self.attacks.store(attacks);
     }
 
-    /// Matches the call against every attack aimed at this point, oldest first, and
-    /// samples each match.
-    fn decide(&'static self, facets: &[(&'static str, &dyn Display)]) -> Verdict {
-        registry::ensure_loaded();
-        let mut verdict = Verdict::default();
+    /// Matches the call against every attack aimed at this point, oldest first, samples
+    /// each match, and records the impacts in `verdict`.
+    fn decide(&'static self, facets: &[(&'static str, &dyn Display)], verdict: &mut Verdict) {
         let snapshot = self.attacks.load();
         let Some(attacks) = snapshot.as_ref() else {
-            return verdict;
+            return;
         };
-        let context = Facets::current();
-        let call = Call {
-            facets,
-            context: &context,
-        };
-        let now = Instant::now();
-        for attack in attacks.iter() {
-            if !attack.is_running(now) || !attack.matches(&call) {
+        let call = Call::new(facets);
+        // The clock is read once a call matches, not before: most calls an armed point
+        // sees match none of its attacks, and the read is the dearest step of a miss.
+        let mut clock = None;
+        for aimed in attacks.iter() {
+            let attack = &aimed.running;
+            if attack.has_ended() || !aimed.matches(&call) {
+                continue;
+            }
+            let now = *clock.get_or_insert_with(Instant::now);
+            if !attack.is_running(now) {
                 continue;
             }
             attack.count_match();
@@ -218,7 +236,6 @@ impl Point {
         if !verdict.delay.is_empty() || verdict.failure.is_some() {
             self.hits.fetch_add(1, Ordering::Relaxed);
         }
-        verdict
     }
 }
 
@@ -242,7 +259,10 @@ pub(crate) struct Impact {
 /// The facets of one call: the attribute's, then the context's.
 pub(crate) struct Call<'a> {
     facets: &'a [(&'static str, &'a dyn Display)],
-    context: &'a Facets,
+    // Fetched on the first lookup the attribute's facets cannot answer: taking the context
+    // costs a thread-local access and a reference count, which a call decided by its own
+    // facets does not pay.
+    context: OnceCell<Facets>,
 }
 
 /// A facet value of a call, borrowed from wherever it lives.
@@ -251,13 +271,41 @@ pub(crate) enum FacetValue<'a> {
     Text(&'a str),
 }
 
-impl Call<'_> {
+impl<'a> Call<'a> {
+    fn new(facets: &'a [(&'static str, &'a dyn Display)]) -> Self {
+        Self {
+            facets,
+            context: OnceCell::new(),
+        }
+    }
+
     /// The value of a facet; the attribute's own facets win over the context's.
     pub(crate) fn facet(&self, key: &str) -> Option<FacetValue<'_>> {
-        if let Some((_, value)) = self.facets.iter().find(|(k, _)| *k == key) {
-            return Some(FacetValue::Shown(*value));
-        }
-        self.context.get(key).map(FacetValue::Text)
+        self.own_facet(key).or_else(|| self.context_facet(key))
+    }
+
+    /// The value of a facet the attribute gives.
+    fn own_facet(&self, key: &str) -> Option<FacetValue<'_>> {
+        self.facets
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, value)| FacetValue::Shown(*value))
+    }
+
+    /// The value of the attribute's facet at `index`, the position of its key in the
+    /// site's `facet_keys`: the attribute hands the values over in that order.
+    pub(crate) fn own_facet_at(&self, index: usize) -> Option<FacetValue<'_>> {
+        self.facets
+            .get(index)
+            .map(|(_, value)| FacetValue::Shown(*value))
+    }
+
+    /// The value of a facet of the request context, whether or not the attribute gives it.
+    pub(crate) fn context_facet(&self, key: &str) -> Option<FacetValue<'_>> {
+        self.context
+            .get_or_init(Facets::current)
+            .get(key)
+            .map(FacetValue::Text)
     }
 }
 
@@ -329,6 +377,11 @@ struct Verdict {
 }
 
 impl Verdict {
+    /// Whether no attack hit the call.
+    fn is_empty(&self) -> bool {
+        self.delay.is_empty() && self.failure.is_none()
+    }
+
     /// Applies the error or panic, after any latency has been served.
     ///
     /// A panic is reported at the caller's location: for a sync point, the annotated

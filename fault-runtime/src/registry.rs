@@ -7,13 +7,13 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::Hasher as _;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, Once, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Once, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::__private::{CATALOG, CONTEXT_FACETS};
 use crate::attack::{Attack, AttackSet, FacetMatch, Format};
 use crate::error::{AttackError, SourceError};
-use crate::point::{Call, Impact, Point};
+use crate::point::{Call, FacetValue, Impact, Point};
 use crate::status::{AttackState, AttackStatus};
 use crate::{delay, sampling};
 
@@ -34,7 +34,12 @@ const EXHAUSTED: u8 = 3;
 
 /// A started attack, shared by the registry and the points it aims at.
 pub(crate) struct Running {
+    /// The attack as started, except its facet rules, which are moved to `facets`: read
+    /// them there ([`Running::status`] puts them back for reports).
     pub(crate) attack: Attack,
+    /// The facet rules as a flat list in the map's order, which calls walk: walking a map
+    /// costs more than the rest of a call that matches no attack.
+    facets: Box<[(Box<str>, FacetMatch)]>,
     pub(crate) id: Arc<str>,
     pub(crate) error_message: Option<Arc<str>>,
     pub(crate) panic_message: Option<Arc<str>>,
@@ -50,17 +55,13 @@ pub(crate) struct Running {
 impl Running {
     /// Whether the attack still acts: not ended, and before its deadline.
     pub(crate) fn is_running(&self, now: Instant) -> bool {
-        self.end.load(Ordering::Relaxed) == RUNNING && now < self.deadline
+        !self.has_ended() && now < self.deadline
     }
 
-    /// Whether the call carries every facet the attack names, with an accepted value.
-    pub(crate) fn matches(&self, call: &Call<'_>) -> bool {
-        self.attack.facets.iter().all(|(key, rule)| {
-            call.facet(key).is_some_and(|value| match rule {
-                FacetMatch::Present => true,
-                FacetMatch::AnyOf(values) => values.iter().any(|v| value.equals(v)),
-            })
-        })
+    /// Whether the attack was halted or reached its `max_impacts`. One that has only passed
+    /// its deadline is not ended until the reaper sees it: check [`Running::is_running`].
+    pub(crate) fn has_ended(&self) -> bool {
+        self.end.load(Ordering::Relaxed) != RUNNING
     }
 
     pub(crate) fn count_match(&self) {
@@ -94,6 +95,7 @@ impl Running {
         match taken {
             Ok(before) => {
                 if before + 1 == max && self.finish(EXHAUSTED) {
+                    ENDED_EARLY.store(true, Ordering::Release);
                     wake_reaper();
                 }
                 true
@@ -158,14 +160,91 @@ impl Running {
                 Duration::ZERO
             },
             running_for: now.saturating_duration_since(self.started),
-            attack: self.attack.clone(),
+            attack: Attack {
+                facets: self
+                    .facets
+                    .iter()
+                    .map(|(key, rule)| (key.to_string(), rule.clone()))
+                    .collect(),
+                ..self.attack.clone()
+            },
         }
     }
 }
 
+/// A running attack as one point it aims at holds it: with, for each of the attack's facet
+/// rules, where that point finds the call's value, worked out when the attack is published
+/// rather than by comparing key names on every call.
+#[derive(Clone)]
+pub(crate) struct Aimed {
+    pub(crate) running: Arc<Running>,
+    /// One per rule of `running.facets`, in the same order.
+    sources: Box<[Source]>,
+}
+
+/// Where a point finds the value of a facet an attack names.
+#[derive(Clone, Copy)]
+enum Source {
+    /// The attribute's facet at this position of the site's `facet_keys`.
+    Attribute(usize),
+    /// The request context.
+    Context,
+}
+
+impl Aimed {
+    fn new(running: &Arc<Running>, point: &Point) -> Self {
+        let keys = point.site().facet_keys;
+        let sources = running
+            .facets
+            .iter()
+            .map(|(key, _)| {
+                keys.iter()
+                    .position(|k| *k == &**key)
+                    .map_or(Source::Context, Source::Attribute)
+            })
+            .collect();
+        Self {
+            running: Arc::clone(running),
+            sources,
+        }
+    }
+
+    /// Whether the call carries every facet the attack names, with an accepted value.
+    ///
+    /// The facets the attribute gives are checked first, so that a call they rule out
+    /// never fetches the request context.
+    pub(crate) fn matches(&self, call: &Call<'_>) -> bool {
+        let rules = || self.running.facets.iter().zip(self.sources.iter());
+        let mut from_context = false;
+        for ((_, rule), source) in rules() {
+            match *source {
+                Source::Attribute(index) => {
+                    let value = call.own_facet_at(index);
+                    if !value.is_some_and(|value| accepts(rule, &value)) {
+                        return false;
+                    }
+                }
+                Source::Context => from_context = true,
+            }
+        }
+        !from_context
+            || rules()
+                .filter(|(_, source)| matches!(source, Source::Context))
+                .all(|((key, rule), _)| {
+                    call.context_facet(key)
+                        .is_some_and(|value| accepts(rule, &value))
+                })
+    }
+}
+
 struct State {
-    running: Vec<Arc<Running>>,
-    ended: VecDeque<AttackStatus>,
+    /// In start order. A queue, because guards are mostly dropped in the order their
+    /// attacks started, which takes each from the front.
+    running: VecDeque<Arc<Running>>,
+    /// No running attack's deadline is before this one. It may be earlier than the
+    /// earliest (an attack that had it was halted), which only costs one needless sweep.
+    earliest_deadline: Option<Instant>,
+    ended: VecDeque<Ended>,
     source_errors: VecDeque<SourceError>,
     kill_switch: bool,
     reaper_started: bool,
@@ -175,7 +254,8 @@ struct State {
 }
 
 static STATE: Mutex<State> = Mutex::new(State {
-    running: Vec::new(),
+    running: VecDeque::new(),
+    earliest_deadline: None,
     ended: VecDeque::new(),
     source_errors: VecDeque::new(),
     kill_switch: false,
@@ -184,7 +264,22 @@ static STATE: Mutex<State> = Mutex::new(State {
     environment_errors: Vec::new(),
 });
 
+/// An ended attack in the history; its status is made when someone asks for it, so that
+/// ending an attack costs no copy of it.
+struct Ended {
+    running: Arc<Running>,
+    at: Instant,
+}
+
 static LOADED: Once = Once::new();
+
+/// Set when an attack reaches its `max_impacts`, the one way an attack ends without the
+/// registry ending it or its deadline passing: until then, a sweep has nothing to look at.
+static ENDED_EARLY: AtomicBool = AtomicBool::new(false);
+
+/// The catalog sorted by name, so that an attack finds its points by a binary search
+/// rather than by matching its name against every point.
+static BY_NAME: OnceLock<Vec<&'static Point>> = OnceLock::new();
 
 /// Wakes the reaper early; see [`REAPER_TICK`].
 static REAPER: Condvar = Condvar::new();
@@ -197,6 +292,7 @@ fn state() -> MutexGuard<'static, State> {
 }
 
 /// Reads the environment's attacks once, on the first use of the registry.
+#[inline]
 pub(crate) fn ensure_loaded() {
     LOADED.call_once(load_environment);
 }
@@ -231,6 +327,10 @@ fn start_loaded(
 
     let mut problems = Vec::new();
     let mut resolved = Vec::with_capacity(attacks.len());
+    let context_keys: Vec<&str> = CONTEXT_FACETS
+        .iter()
+        .flat_map(|keys| keys.iter().copied())
+        .collect();
     let running_ids: HashSet<&str> = state.running.iter().map(|r| &*r.id).collect();
     for (attack, line) in attacks {
         if running_ids.contains(attack.id.as_str()) {
@@ -244,7 +344,7 @@ fn start_loaded(
             );
             continue;
         }
-        match resolve(&attack) {
+        match resolve(&attack, &context_keys) {
             Ok(points) => resolved.push((attack, points)),
             Err(errors) => problems.extend(errors.into_iter().map(|e| e.at_line(line))),
         }
@@ -257,8 +357,12 @@ fn start_loaded(
     let now = Instant::now();
     let origin: Arc<str> = origin.into();
     let mut started = Vec::with_capacity(resolved.len());
-    for (attack, points) in resolved {
+    for (mut attack, points) in resolved {
         let running = Arc::new(Running {
+            facets: std::mem::take(&mut attack.facets)
+                .into_iter()
+                .map(|(key, rule)| (key.into_boxed_str(), rule))
+                .collect(),
             id: attack.id.as_str().into(),
             error_message: attack.error.as_deref().map(Into::into),
             panic_message: attack.panic.as_deref().map(Into::into),
@@ -281,13 +385,16 @@ fn start_loaded(
             dry_run = running.attack.dry_run,
             "attack started"
         );
-        state.running.push(Arc::clone(&running));
+        state.running.push_back(Arc::clone(&running));
         started.push(running);
     }
-    publish(
-        &state,
-        started.iter().flat_map(|r| r.points.iter().copied()),
-    );
+    if let Some(deadline) = started.iter().map(|r| r.deadline).min() {
+        let earliest = state
+            .earliest_deadline
+            .map_or(deadline, |d| d.min(deadline));
+        state.earliest_deadline = Some(earliest);
+    }
+    publish_started(&started);
     ensure_reaper(&mut state);
     REAPER.notify_all();
     Ok(started)
@@ -313,12 +420,12 @@ fn refuse(state: &mut State, error: SourceError) -> SourceError {
 }
 
 /// Finds the points an attack aims at, and checks it against each of them.
-fn resolve(attack: &Attack) -> Result<Vec<&'static Point>, Vec<AttackError>> {
-    let points: Vec<&'static Point> = CATALOG
-        .iter()
-        .copied()
-        .filter(|p| glob_matches(&attack.point, p.site().name))
-        .collect();
+/// `context_keys` are the keys declared with `context_facets!`.
+fn resolve(
+    attack: &Attack,
+    context_keys: &[&'static str],
+) -> Result<Vec<&'static Point>, Vec<AttackError>> {
+    let points = points_matching(&attack.point);
     if points.is_empty() {
         let reason = if attack.point.contains('*') {
             format!("`{}` matches no point in the catalog", attack.point)
@@ -329,10 +436,6 @@ fn resolve(attack: &Attack) -> Result<Vec<&'static Point>, Vec<AttackError>> {
     }
 
     let mut problems = Vec::new();
-    let context_keys: Vec<&str> = CONTEXT_FACETS
-        .iter()
-        .flat_map(|keys| keys.iter().copied())
-        .collect();
     let keys = attack
         .facets
         .keys()
@@ -344,7 +447,7 @@ fn resolve(attack: &Attack) -> Result<Vec<&'static Point>, Vec<AttackError>> {
         }
         if let Some(point) = points.iter().find(|p| !p.site().facet_keys.contains(&key)) {
             let mut known: Vec<&str> = point.site().facet_keys.to_vec();
-            known.extend(&context_keys);
+            known.extend(context_keys);
             let known = if known.is_empty() {
                 "none".to_owned()
             } else {
@@ -413,6 +516,35 @@ fn resolve(attack: &Attack) -> Result<Vec<&'static Point>, Vec<AttackError>> {
     }
 }
 
+/// Whether a facet value satisfies a rule of an attack.
+fn accepts(rule: &FacetMatch, value: &FacetValue<'_>) -> bool {
+    match rule {
+        FacetMatch::Present => true,
+        FacetMatch::AnyOf(values) => values.iter().any(|v| value.equals(v)),
+    }
+}
+
+/// The points whose names an attack's `point` matches, in name order.
+///
+/// Every name a pattern matches starts with the pattern's text before its first `*`, so
+/// only the run of names with that prefix is looked at: one name for an exact name,
+/// instead of the whole catalog for each attack.
+fn points_matching(pattern: &str) -> Vec<&'static Point> {
+    let by_name = BY_NAME.get_or_init(|| {
+        let mut points: Vec<&'static Point> = CATALOG.iter().copied().collect();
+        points.sort_by_key(|point| point.site().name);
+        points
+    });
+    let prefix = pattern.split('*').next().unwrap_or_default();
+    let first = by_name.partition_point(|point| point.site().name < prefix);
+    by_name[first..]
+        .iter()
+        .take_while(|point| point.site().name.starts_with(prefix))
+        .filter(|point| glob_matches(pattern, point.site().name))
+        .copied()
+        .collect()
+}
+
 /// Whether a point name matches an attack's `point`: an exact name, or a glob where `*`
 /// stands for any run of characters.
 pub(crate) fn glob_matches(pattern: &str, name: &str) -> bool {
@@ -433,10 +565,12 @@ pub(crate) fn glob_matches(pattern: &str, name: &str) -> bool {
     remaining.len() >= last.len() && remaining.ends_with(last)
 }
 
-/// Publishes, for each given point, the list of running attacks aimed at it, and sets its
-/// armed flag to match.
+/// Publishes, for each given point, the list of running attacks aimed at it, worked out
+/// from every running attack, and sets its armed flag to match. Used once, at start-up;
+/// later changes go through [`publish_started`] and [`publish_ended`], whose cost does not
+/// grow with the number of attacks running.
 fn publish(state: &State, points: impl Iterator<Item = &'static Point>) {
-    let mut aimed: HashMap<*const Point, (&'static Point, Vec<Arc<Running>>)> = HashMap::new();
+    let mut aimed: HashMap<*const Point, (&'static Point, Vec<Aimed>)> = HashMap::new();
     for point in points {
         aimed
             .entry(std::ptr::from_ref(point))
@@ -446,7 +580,7 @@ fn publish(state: &State, points: impl Iterator<Item = &'static Point>) {
     for running in &state.running {
         for &point in &running.points {
             if let Some((_, list)) = aimed.get_mut(&std::ptr::from_ref(point)) {
-                list.push(Arc::clone(running));
+                list.push(Aimed::new(running, point));
             }
         }
     }
@@ -462,6 +596,55 @@ fn publish(state: &State, points: impl Iterator<Item = &'static Point>) {
     }
 }
 
+/// Appends newly started attacks, in start order, to the lists of the points they aim at.
+/// They are the newest, so each list stays oldest first.
+fn publish_started(started: &[Arc<Running>]) {
+    let mut added: HashMap<*const Point, (&'static Point, Vec<Aimed>)> = HashMap::new();
+    for running in started {
+        for &point in &running.points {
+            added
+                .entry(std::ptr::from_ref(point))
+                .or_insert_with(|| (point, Vec::new()))
+                .1
+                .push(Aimed::new(running, point));
+        }
+    }
+    for (point, added) in added.into_values() {
+        let mut list = point.attacks().map_or_else(Vec::new, |list| list.to_vec());
+        list.extend(added);
+        // The list is in place before the flag sends calls to it.
+        point.set_attacks(Some(Arc::new(list)));
+        point.set_armed(true);
+    }
+}
+
+/// Takes ended attacks out of the lists of the points they aimed at, and disarms the
+/// points left with none. Call it once the attacks are marked ended.
+fn publish_ended(ended: &[Arc<Running>]) {
+    let mut points: Vec<&'static Point> = ended
+        .iter()
+        .flat_map(|running| running.points.iter().copied())
+        .collect();
+    points.sort_unstable_by_key(|point| std::ptr::from_ref(*point));
+    points.dedup_by_key(|point| std::ptr::from_ref(*point));
+    for point in points {
+        // An attack that reached its `max_impacts` and awaits the sweep goes too: it can
+        // hit nothing more.
+        let kept: Vec<Aimed> = point.attacks().map_or_else(Vec::new, |list| {
+            list.iter()
+                .filter(|aimed| !aimed.running.has_ended())
+                .cloned()
+                .collect()
+        });
+        if kept.is_empty() {
+            point.set_armed(false);
+            point.set_attacks(None);
+        } else {
+            point.set_attacks(Some(Arc::new(kept)));
+        }
+    }
+}
+
 /// Ends the attacks `select` picks, for `reason`. Returns how many were still running.
 fn end_where(reason: u8, select: impl Fn(&Running) -> bool) -> usize {
     ensure_loaded();
@@ -471,60 +654,92 @@ fn end_where(reason: u8, select: impl Fn(&Running) -> bool) -> usize {
     // reaper has not removed yet are retired first with their own reason, so that a halt
     // neither counts them as running nor relabels them as halted.
     sweep(&mut state, now);
-    let (ending, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut state.running)
+    let (ending, keep): (VecDeque<_>, VecDeque<_>) = std::mem::take(&mut state.running)
         .into_iter()
         .partition(|r| select(r));
     state.running = keep;
+    end_taken(state, &Vec::from(ending), reason, now)
+}
+
+/// Ends attacks already taken out of `running`, for `reason`. Returns how many were
+/// still running.
+fn end_taken(
+    mut state: MutexGuard<'static, State>,
+    ending: &[Arc<Running>],
+    reason: u8,
+    now: Instant,
+) -> usize {
     let mut ended = 0;
-    for running in &ending {
+    for running in ending {
         // A call may take an attack's last impact after the sweep; it then stays exhausted.
         if running.finish(reason) {
             ended += 1;
         }
         retire(&mut state, running, now, "halted");
     }
-    publish(&state, ending.iter().flat_map(|r| r.points.iter().copied()));
-    drop(state);
-    if !ending.is_empty() {
-        delay::attacks_ended();
+    if state.running.is_empty() {
+        // Nothing is left to expire: let the reaper sleep until the next start.
+        state.earliest_deadline = None;
     }
+    publish_ended(ending);
+    drop(state);
+    wake_delays(ending);
     ended
 }
 
+/// Tells the delays being served to look again, if any of these ended attacks adds
+/// latency: only those have a share in a delay.
+fn wake_delays(ended: &[Arc<Running>]) {
+    if ended.iter().any(|running| running.attack.latency.is_some()) {
+        delay::attacks_ended();
+    }
+}
+
 /// Moves an ended attack to the history and logs its end.
-fn retire(state: &mut State, running: &Running, now: Instant, how: &str) {
-    let status = running.status(now);
+fn retire(state: &mut State, running: &Arc<Running>, now: Instant, how: &str) {
     tracing::info!(
         target: "fault_runtime",
         attack = &*running.id,
-        state = %status.state,
+        state = %running.state(now),
         how,
-        matched = status.matched,
-        hits = status.hits,
+        matched = running.matched.load(Ordering::Relaxed),
+        hits = running.hits.load(Ordering::Relaxed),
         "attack ended"
     );
     if state.ended.len() == ENDED_KEPT {
         state.ended.pop_front();
     }
-    state.ended.push_back(status);
+    state.ended.push_back(Ended {
+        running: Arc::clone(running),
+        at: now,
+    });
 }
 
 /// Removes attacks that expired or reached `max_impacts`; returns the next deadline.
+///
+/// Every writer sweeps first, so the common case, nothing to remove, is answered without
+/// looking at the running attacks: a halt of one attack among many stays cheap.
 fn sweep(state: &mut State, now: Instant) -> Option<Instant> {
-    if state.running.iter().all(|r| r.is_running(now)) {
-        return state.running.iter().map(|r| r.deadline).min();
+    let exhausted = ENDED_EARLY.swap(false, Ordering::Acquire);
+    let due = state
+        .earliest_deadline
+        .is_some_and(|deadline| now >= deadline);
+    if !exhausted && !due {
+        return state.earliest_deadline;
     }
-    let (ended, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut state.running)
+    let (ended, keep): (VecDeque<_>, VecDeque<_>) = std::mem::take(&mut state.running)
         .into_iter()
         .partition(|r| !r.is_running(now));
     state.running = keep;
+    let ended = Vec::from(ended);
+    state.earliest_deadline = state.running.iter().map(|r| r.deadline).min();
     for running in &ended {
         running.finish(EXPIRED);
         retire(state, running, now, "ran its course");
     }
-    publish(state, ended.iter().flat_map(|r| r.points.iter().copied()));
-    delay::attacks_ended();
-    state.running.iter().map(|r| r.deadline).min()
+    publish_ended(&ended);
+    wake_delays(&ended);
+    state.earliest_deadline
 }
 
 fn wake_reaper() {
@@ -580,8 +795,23 @@ pub(crate) fn halt(id: &str) -> bool {
 }
 
 /// Halts this very attack (not a later one that reuses its id).
+///
+/// This is what dropping a guard does, so dropping the guards of many attacks calls it
+/// once for each: it finds the attack by its address and touches nothing else.
 pub(crate) fn halt_exact(target: &Arc<Running>) -> bool {
-    end_where(HALTED, |r| std::ptr::eq(r, &**target)) > 0
+    ensure_loaded();
+    let mut state = state();
+    let now = Instant::now();
+    sweep(&mut state, now);
+    let Some(ending) = state
+        .running
+        .iter()
+        .position(|r| Arc::ptr_eq(r, target))
+        .and_then(|index| state.running.remove(index))
+    else {
+        return false;
+    };
+    end_taken(state, std::slice::from_ref(&ending), HALTED, now) > 0
 }
 
 /// Halts every attack.
@@ -616,7 +846,7 @@ pub(crate) fn statuses() -> Vec<AttackStatus> {
         .running
         .iter()
         .map(|r| r.status(now))
-        .chain(state.ended.iter().rev().cloned())
+        .chain(state.ended.iter().rev().map(|e| e.running.status(e.at)))
         .collect()
 }
 
