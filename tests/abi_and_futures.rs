@@ -9,7 +9,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use fault_runtime::{Attack, AttackGuard, Fault, PointInfo, fault_point};
+use fault_runtime::{Attack, Fault, PointInfo, fault_point};
+
+mod support;
+
+use support::start;
 
 const INJECTED: Duration = Duration::from_secs(60);
 const LIMIT: Duration = Duration::from_secs(10);
@@ -19,10 +23,6 @@ fn entry(name: &str) -> PointInfo {
         .into_iter()
         .find(|p| p.name == name)
         .unwrap_or_else(|| panic!("point {name} is in the catalog"))
-}
-
-fn start(attack: Attack) -> AttackGuard {
-    fault_runtime::start(attack).expect("the attack starts")
 }
 
 /// The hits of the attack with this id, as `attacks()` reports them.

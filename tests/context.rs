@@ -2,13 +2,13 @@
 //! scope, across `.await` and threads of a runtime, and into spawned work only when carried.
 #![cfg(feature = "enabled")]
 
-use fault_runtime::{Attack, AttackGuard, Facets, fault_point};
+use fault_runtime::{Attack, Facets, fault_point};
+
+mod support;
+
+use support::start;
 
 fault_runtime::context_facets!(customer, country);
-
-fn start(attack: Attack) -> AttackGuard {
-    fault_runtime::start(attack).expect("the attack starts")
-}
 
 fn customer(value: &str) -> Facets {
     Facets::new().with("customer", value)

@@ -10,14 +10,14 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use fault_runtime::{Attack, AttackGuard, AttackState, fault_point};
+use fault_runtime::{Attack, AttackState, fault_point};
+
+mod support;
+
+use support::start;
 
 const INJECTED: Duration = Duration::from_secs(60);
 const LIMIT: Duration = Duration::from_secs(10);
-
-fn start(attack: Attack) -> AttackGuard {
-    fault_runtime::start(attack).expect("the attack starts")
-}
 
 fn latency_attack(id: &str, point: &str) -> Attack {
     Attack::builder(id, point)

@@ -4,7 +4,11 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Duration;
 
-use fault_runtime::{Attack, AttackGuard, Fault, fault_point};
+use fault_runtime::{Attack, Fault, fault_point};
+
+mod support;
+
+use support::start;
 
 fault_runtime::context_facets!(customer);
 
@@ -15,10 +19,6 @@ impl From<Fault> for ChargeError {
     fn from(fault: Fault) -> Self {
         ChargeError(fault)
     }
-}
-
-fn start(attack: Attack) -> AttackGuard {
-    fault_runtime::start(attack).expect("the attack starts")
 }
 
 #[fault_point(name = "impacts.from_fault", facets(customer))]

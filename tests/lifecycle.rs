@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 
 use fault_runtime::{Attack, AttackGuard, AttackState, AttackStatus, fault_point};
 
-fn start(attack: Attack) -> AttackGuard {
-    fault_runtime::start(attack).expect("the attack starts")
-}
+mod support;
+
+use support::start;
 
 fn error_attack(id: &str, point: &str) -> Attack {
     Attack::builder(id, point).error("drill").build().unwrap()

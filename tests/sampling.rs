@@ -8,13 +8,13 @@
 use std::collections::BTreeMap;
 
 use fault_runtime::sampling::sticky_bucket;
-use fault_runtime::{Attack, AttackGuard, Facets, fault_point};
+use fault_runtime::{Attack, Facets, fault_point};
+
+mod support;
+
+use support::start;
 
 fault_runtime::context_facets!(customer);
-
-fn start(attack: Attack) -> AttackGuard {
-    fault_runtime::start(attack).expect("the attack starts")
-}
 
 /// The interval `expected ± 5 sd` for `trials` draws hitting with probability `share`.
 fn five_sigma(trials: u64, share: f64) -> std::ops::RangeInclusive<u64> {

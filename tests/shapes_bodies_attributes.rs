@@ -15,7 +15,11 @@ use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;
 
-use fault_runtime::{Attack, AttackGuard, Fault, fault_point};
+use fault_runtime::{Attack, Fault, fault_point};
+
+mod support;
+
+use support::{block_on, error_attack, start};
 
 #[derive(Debug, PartialEq)]
 enum ShapeError {
@@ -32,26 +36,6 @@ impl From<Fault> for ShapeError {
 
 fn injected(attack_id: &str) -> ShapeError {
     ShapeError::Injected(attack_id.to_owned())
-}
-
-fn start(attack: Attack) -> AttackGuard {
-    fault_runtime::start(attack).expect("the attack starts")
-}
-
-fn error_attack(id: &str, point: &str) -> AttackGuard {
-    start(
-        Attack::builder(id, point)
-            .error("injected")
-            .build()
-            .unwrap(),
-    )
-}
-
-fn block_on<F: Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap()
-        .block_on(future)
 }
 
 // ---------------------------------------------------------------------------------------

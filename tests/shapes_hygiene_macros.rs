@@ -11,7 +11,11 @@
 //! an expectation that no lint fulfils is itself denied.
 #![deny(warnings, clippy::all, clippy::pedantic)]
 
-use fault_runtime::{Attack, AttackGuard, Fault, fault_point};
+use fault_runtime::{Attack, Fault, fault_point};
+
+mod support;
+
+use support::{error_attack, start};
 
 #[derive(Debug, PartialEq)]
 enum ShapeError {
@@ -28,19 +32,6 @@ impl From<Fault> for ShapeError {
 
 fn injected(attack_id: &str) -> ShapeError {
     ShapeError::Injected(attack_id.to_owned())
-}
-
-fn start(attack: Attack) -> AttackGuard {
-    fault_runtime::start(attack).expect("the attack starts")
-}
-
-fn error_attack(id: &str, point: &str) -> AttackGuard {
-    start(
-        Attack::builder(id, point)
-            .error("injected")
-            .build()
-            .unwrap(),
-    )
 }
 
 // ---------------------------------------------------------------------------------------
@@ -274,7 +265,7 @@ mod chaos {
 }
 
 /// The runtime re-exported under another name.
-mod support {
+mod reexports {
     pub use fault_runtime as drills;
 }
 
@@ -288,7 +279,7 @@ mod wrapped {
             .ok_or_else(|| ShapeError::Invalid(n.to_string()))
     }
 
-    #[fault_point(name = "shapes.crate_renamed_reexport", crate = crate::support::drills)]
+    #[fault_point(name = "shapes.crate_renamed_reexport", crate = crate::reexports::drills)]
     pub(crate) async fn through_rename(n: u32) -> Option<u32> {
         tokio::task::yield_now().await;
         n.checked_sub(2)
@@ -303,7 +294,7 @@ fn crate_path_through_a_glob_and_a_renamed_reexport() {
         .build()
         .unwrap();
     assert_eq!(runtime.block_on(wrapped::through_rename(3)), Some(1));
-    assert_eq!(chaos::ENABLED, support::drills::ENABLED);
+    assert_eq!(chaos::ENABLED, reexports::drills::ENABLED);
     if chaos::ENABLED {
         let _glob = start(
             chaos::Attack::builder("shapes-crate-glob", "shapes.crate_glob_reexport")

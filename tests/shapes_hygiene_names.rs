@@ -17,6 +17,10 @@
 
 use fault_runtime::{Attack, AttackGuard, Fault, fault_point};
 
+mod support;
+
+use support::{error_attack, start};
+
 #[derive(Debug, PartialEq)]
 enum ShapeError {
     Invalid(String),
@@ -32,19 +36,6 @@ impl From<Fault> for ShapeError {
 
 fn injected(attack_id: &str) -> ShapeError {
     ShapeError::Injected(attack_id.to_owned())
-}
-
-fn start(attack: Attack) -> AttackGuard {
-    fault_runtime::start(attack).expect("the attack starts")
-}
-
-fn error_attack(id: &str, point: &str) -> AttackGuard {
-    start(
-        Attack::builder(id, point)
-            .error("injected")
-            .build()
-            .unwrap(),
-    )
 }
 
 fn aimed_attack(id: &str, point: &str, key: &str, value: &str) -> AttackGuard {

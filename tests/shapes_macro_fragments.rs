@@ -10,7 +10,11 @@
 //! these shapes, in both feature states.
 #![deny(warnings, clippy::all, clippy::pedantic)]
 
-use fault_runtime::{Attack, AttackGuard, Fault, fault_point};
+use fault_runtime::{Attack, Fault, fault_point};
+
+mod support;
+
+use support::start;
 
 #[derive(Debug, PartialEq)]
 enum ShapeError {
@@ -23,10 +27,6 @@ impl From<Fault> for ShapeError {
     fn from(fault: Fault) -> Self {
         ShapeError::Injected(fault.attack_id().to_owned())
     }
-}
-
-fn start(attack: Attack) -> AttackGuard {
-    fault_runtime::start(attack).expect("the attack starts")
 }
 
 /// Every part of the function is a fragment; the body is a `$body:block`.

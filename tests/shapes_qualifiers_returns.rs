@@ -24,6 +24,10 @@ use std::time::{Duration, Instant};
 
 use fault_runtime::{Attack, AttackGuard, Fault, fault_point};
 
+mod support;
+
+use support::{block_on, error_attack, start};
+
 #[derive(Debug, PartialEq)]
 enum ShapeError {
     Parse(ParseIntError),
@@ -44,19 +48,6 @@ impl From<Fault> for ShapeError {
     }
 }
 
-fn start(attack: Attack) -> AttackGuard {
-    fault_runtime::start(attack).expect("the attack starts")
-}
-
-fn error_attack(id: &str, point: &str) -> AttackGuard {
-    start(
-        Attack::builder(id, point)
-            .error("injected")
-            .build()
-            .unwrap(),
-    )
-}
-
 fn panic_attack(id: &str, point: &str, message: &str) -> AttackGuard {
     start(Attack::builder(id, point).panic(message).build().unwrap())
 }
@@ -74,14 +65,6 @@ fn panic_message(payload: &(dyn Any + Send)) -> Option<&str> {
         .downcast_ref::<String>()
         .map(String::as_str)
         .or_else(|| payload.downcast_ref::<&str>().copied())
-}
-
-/// A current-thread runtime; injected delays wake it from the runtime's own timer thread.
-fn block_on<F: Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap()
-        .block_on(future)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -15,11 +15,14 @@
 //! these stacks, in both feature states.
 #![deny(warnings, clippy::all, clippy::pedantic)]
 
-use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
 use fault_runtime::{Attack, AttackGuard, Facets, Fault, fault_point};
+
+mod support;
+
+use support::block_on;
 
 fault_runtime::context_facets!(drill);
 
@@ -60,13 +63,6 @@ fn drill() -> Facets {
 fn parse(text: &str) -> Result<u32, StackError> {
     text.parse()
         .map_err(|_| StackError::Invalid(text.to_owned()))
-}
-
-fn block_on<F: Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap()
-        .block_on(future)
 }
 
 /// The point is in the catalog with the feature on; the catalog is empty with it off.

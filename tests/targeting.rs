@@ -4,7 +4,11 @@
 
 use std::fmt;
 
-use fault_runtime::{Attack, AttackGuard, Facets, Fault, fault_point};
+use fault_runtime::{Attack, Facets, Fault, fault_point};
+
+mod support;
+
+use support::start;
 
 fault_runtime::context_facets!(customer, country, device);
 
@@ -21,10 +25,6 @@ impl From<Fault> for Injected {
 // The annotated functions spell out `Result`: the attribute judges the return type by its
 // name, so a point returning this alias could not take error attacks.
 type Outcome = Result<u32, Injected>;
-
-fn start(attack: Attack) -> AttackGuard {
-    fault_runtime::start(attack).expect("the attack starts")
-}
 
 /// Whether a call's outcome is the error of the attack with this id.
 fn hit_by(outcome: &Outcome, id: &str) -> bool {
