@@ -51,9 +51,15 @@ pub enum FacetMatch {
 impl FacetMatch {
     /// Whether a facet value satisfies this rule.
     pub fn accepts(&self, value: &str) -> bool {
+        self.accepts_by(|expected| expected == value)
+    }
+
+    /// Whether a facet value satisfies this rule, given how to compare the value with one
+    /// expected text: calls compare a `Display` value without building a string.
+    pub(crate) fn accepts_by(&self, equals: impl Fn(&str) -> bool) -> bool {
         match self {
             FacetMatch::Present => true,
-            FacetMatch::AnyOf(values) => values.iter().any(|v| v == value),
+            FacetMatch::AnyOf(values) => values.iter().any(|v| equals(v)),
         }
     }
 }

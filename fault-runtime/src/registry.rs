@@ -518,10 +518,7 @@ fn resolve(
 
 /// Whether a facet value satisfies a rule of an attack.
 fn accepts(rule: &FacetMatch, value: &FacetValue<'_>) -> bool {
-    match rule {
-        FacetMatch::Present => true,
-        FacetMatch::AnyOf(values) => values.iter().any(|v| value.equals(v)),
-    }
+    rule.accepts_by(|expected| value.equals(expected))
 }
 
 /// The points whose names an attack's `point` matches, in name order.
