@@ -1,0 +1,175 @@
+//! Reading and checking an attack file offline, with the library's own parser.
+
+use std::io::Read as _;
+use std::path::Path;
+
+use fault_runtime::{AttackError, AttackSet, Format, MAX_FILE_BYTES, format_of};
+
+use crate::contract::Problem;
+
+/// An attack file that passed the offline check.
+#[derive(Debug)]
+pub struct AttackFile {
+    /// The text as read: what was checked is what is sent.
+    pub text: String,
+    /// Its format, by extension or by its first character.
+    pub format: Format,
+    /// Its attacks.
+    pub set: AttackSet,
+}
+
+impl AttackFile {
+    /// The content type the endpoint is told the text has.
+    pub fn content_type(&self) -> &'static str {
+        match self.format {
+            Format::Json => "application/json",
+            Format::Toml => "application/toml",
+        }
+    }
+}
+
+/// Reads `path` and checks its attacks.
+///
+/// The file is read once, and that text is both checked and (by `start`) sent, so a file
+/// replaced in between cannot send something unchecked.
+///
+/// # Errors
+///
+/// Every problem found: the file cannot be read, is too large, is not text, or holds
+/// invalid attacks. Each names its line where known.
+pub fn load(path: &Path) -> Result<AttackFile, Vec<Problem>> {
+    let refuse = |reason: String| vec![Problem::of_file(reason)];
+    let metadata =
+        std::fs::metadata(path).map_err(|error| refuse(format!("cannot read: {error}")))?;
+    // A fifo or a device is refused before it is opened: a fifo with no writer blocks, and
+    // a device such as /dev/zero never ends.
+    if !metadata.is_file() {
+        return Err(refuse("not a regular file".into()));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|error| refuse(format!("cannot read: {error}")))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(refuse(format!(
+            "larger than the limit of {MAX_FILE_BYTES} bytes"
+        )));
+    }
+    let text = String::from_utf8(bytes).map_err(|error| {
+        refuse(format!(
+            "not UTF-8 text (invalid byte at offset {})",
+            error.utf8_error().valid_up_to()
+        ))
+    })?;
+
+    let format = format_of(path, &text);
+    let origin = path.display().to_string();
+    match AttackSet::parse(&text, format, &origin) {
+        Ok(set) => Ok(AttackFile { text, format, set }),
+        Err(error) => Err(error.problems().iter().map(problem_of).collect()),
+    }
+}
+
+/// The library's problem, in the shape reports print.
+fn problem_of(error: &AttackError) -> Problem {
+    Problem::from_parts(
+        error.attack_id().map(str::to_owned),
+        error.field().map(str::to_owned),
+        error.reason().to_owned(),
+        error.line(),
+    )
+}
+
+/// `3 attacks`, `1 attack`.
+pub fn count(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Scratch(std::path::PathBuf);
+
+    impl Scratch {
+        fn new(name: &str) -> Self {
+            let dir =
+                std::env::temp_dir().join(format!("faultctl-check-{}-{name}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            Scratch(dir)
+        }
+
+        fn file(&self, name: &str, text: &[u8]) -> std::path::PathBuf {
+            let path = self.0.join(name);
+            std::fs::write(&path, text).unwrap();
+            path
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    #[test]
+    fn a_valid_file_keeps_its_text_and_format() {
+        let scratch = Scratch::new("valid");
+        let text = "[[attack]]\nid = \"a\"\npoint = \"p\"\nerror = \"boom\"\n";
+        let file = load(&scratch.file("drill.toml", text.as_bytes())).unwrap();
+        assert_eq!(file.text, text);
+        assert_eq!(file.content_type(), "application/toml");
+        assert_eq!(file.set.len(), 1);
+
+        let json = r#"{"attack": [{"id": "b", "point": "p", "error": "boom"}]}"#;
+        let file = load(&scratch.file("drill", json.as_bytes())).unwrap();
+        assert_eq!(file.content_type(), "application/json");
+    }
+
+    #[test]
+    fn every_problem_of_an_invalid_file_has_its_line() {
+        let scratch = Scratch::new("invalid");
+        let text = "[[attack]]\nid = \"a\"\npoint = \"p\"\npercent = 0\nerror = \"x\"\n\n\
+                    [[attack]]\nid = \"b\"\npoint = \"p\"\nerror = \"x\"\nduration = \"forever\"\n";
+        let problems = load(&scratch.file("drill.toml", text.as_bytes())).unwrap_err();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert_eq!(problems[0].line, Some(4));
+        assert_eq!(problems[0].field.as_deref(), Some("percent"));
+        assert!(
+            problems[0]
+                .located("drill.toml")
+                .starts_with("drill.toml:4: attack `a`: field `percent`: "),
+            "{}",
+            problems[0].located("drill.toml")
+        );
+        assert_eq!(problems[1].attack_id.as_deref(), Some("b"));
+        assert_eq!(problems[1].field.as_deref(), Some("duration"));
+    }
+
+    #[test]
+    fn unreadable_files_are_one_problem_each() {
+        let scratch = Scratch::new("unreadable");
+        let problems = load(&scratch.0.join("missing.toml")).unwrap_err();
+        assert!(
+            problems[0].reason.starts_with("cannot read"),
+            "{problems:?}"
+        );
+
+        let problems = load(&scratch.0).unwrap_err();
+        assert_eq!(problems[0].reason, "not a regular file");
+
+        let problems = load(&scratch.file("latin1.toml", b"# caf\xe9\n")).unwrap_err();
+        assert!(problems[0].reason.contains("UTF-8"), "{problems:?}");
+    }
+
+    #[test]
+    fn counts_read_as_english() {
+        assert_eq!(count(0, "attack"), "0 attacks");
+        assert_eq!(count(1, "attack"), "1 attack");
+        assert_eq!(count(3, "problem"), "3 problems");
+    }
+}
