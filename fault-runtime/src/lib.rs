@@ -80,7 +80,7 @@ pub use error::{AttackError, SourceError};
 pub use fault::Fault;
 pub use fault_macros::fault_point;
 pub use source::{MAX_FILE_BYTES, format_of, read_file};
-pub use status::{AttackState, AttackStatus, Impacts, PointInfo};
+pub use status::{Applied, AttackState, AttackStatus, Impacts, PointInfo};
 
 #[cfg(feature = "enabled")]
 use std::sync::Arc;

@@ -14,7 +14,7 @@ use crate::__private::{CATALOG, CONTEXT_FACETS};
 use crate::attack::{Attack, AttackSet, FacetMatch, Format};
 use crate::error::{AttackError, SourceError};
 use crate::point::{Call, FacetValue, Impact, Point};
-use crate::status::{AttackState, AttackStatus};
+use crate::status::{Applied, AttackState, AttackStatus};
 use crate::{delay, sampling};
 
 /// How many ended attacks [`crate::attacks`] keeps reporting.
@@ -143,6 +143,18 @@ impl Running {
         }
     }
 
+    /// The attack as it was started, facet rules included.
+    pub(crate) fn definition(&self) -> Attack {
+        Attack {
+            facets: self
+                .facets
+                .iter()
+                .map(|(key, rule)| (key.to_string(), rule.clone()))
+                .collect(),
+            ..self.attack.clone()
+        }
+    }
+
     pub(crate) fn status(&self, now: Instant) -> AttackStatus {
         let state = self.state(now);
         AttackStatus {
@@ -160,14 +172,7 @@ impl Running {
                 Duration::ZERO
             },
             running_for: now.saturating_duration_since(self.started),
-            attack: Attack {
-                facets: self
-                    .facets
-                    .iter()
-                    .map(|(key, rule)| (key.to_string(), rule.clone()))
-                    .collect(),
-                ..self.attack.clone()
-            },
+            attack: self.definition(),
         }
     }
 }
@@ -313,24 +318,12 @@ fn start_loaded(
     let mut state = state();
     sweep(&mut state, Instant::now());
     if state.kill_switch {
-        let error = SourceError::new(
-            origin,
-            vec![AttackError::document(
-                None,
-                "the kill switch is engaged (FAULT_INJECTION=off, or set_kill_switch(true)); \
-                 no attack can start"
-                    .into(),
-            )],
-        );
-        return Err(refuse(&mut state, error));
+        return Err(refuse(&mut state, kill_switch_refusal(origin)));
     }
 
     let mut problems = Vec::new();
     let mut resolved = Vec::with_capacity(attacks.len());
-    let context_keys: Vec<&str> = CONTEXT_FACETS
-        .iter()
-        .flat_map(|keys| keys.iter().copied())
-        .collect();
+    let context_keys = context_keys();
     let running_ids: HashSet<&str> = state.running.iter().map(|r| &*r.id).collect();
     for (attack, line) in attacks {
         if running_ids.contains(attack.id.as_str()) {
@@ -353,7 +346,142 @@ fn start_loaded(
     if !problems.is_empty() {
         return Err(refuse(&mut state, SourceError::new(origin, problems)));
     }
+    Ok(launch(&mut state, resolved, origin))
+}
 
+/// Which running attacks of an origin a set given by [`apply`] replaces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Scope {
+    /// Create or replace the given attacks by id; the origin's other attacks keep running.
+    Upsert,
+    /// The set is the origin's complete desired set: the origin's running attacks that are
+    /// not in it are halted.
+    WholeSource,
+}
+
+/// Creates or replaces attacks by id, all or none, for a source that is not a program
+/// holding guards: a watched file or the admin endpoint.
+///
+/// An attack whose id runs with the same definition from the same origin is left alone,
+/// counters and deadline included, so that applying one set twice changes nothing. An id
+/// that runs from another origin is refused: each source changes only its own attacks.
+pub(crate) fn apply(
+    origin: &str,
+    attacks: Vec<(Attack, Option<usize>)>,
+    scope: Scope,
+) -> Result<Applied, SourceError> {
+    ensure_loaded();
+    let mut state = state();
+    let now = Instant::now();
+    sweep(&mut state, now);
+    if state.kill_switch {
+        return Err(refuse(&mut state, kill_switch_refusal(origin)));
+    }
+
+    let mut applied = Applied::default();
+    let mut problems = Vec::new();
+    let mut resolved = Vec::with_capacity(attacks.len());
+    let mut replacing: HashSet<*const Running> = HashSet::new();
+    let mut given: HashSet<String> = HashSet::new();
+    let context_keys = context_keys();
+    for (attack, line) in attacks {
+        given.insert(attack.id.clone());
+        let current = state.running.iter().find(|r| *r.id == *attack.id);
+        match current {
+            Some(running) if *running.origin != *origin => {
+                problems.push(
+                    AttackError::for_field(
+                        &attack.id,
+                        "id",
+                        format!(
+                            "an attack with this id runs from {}; change it there, or halt \
+                             it first",
+                            running.origin
+                        ),
+                    )
+                    .at_line(line),
+                );
+                continue;
+            }
+            Some(running) if running.definition() == attack => {
+                applied.unchanged.push(attack.id);
+                continue;
+            }
+            Some(running) => {
+                replacing.insert(Arc::as_ptr(running));
+                applied.replaced.push(attack.id.clone());
+            }
+            None => applied.started.push(attack.id.clone()),
+        }
+        match resolve(&attack, &context_keys) {
+            Ok(points) => resolved.push((attack, points)),
+            Err(errors) => problems.extend(errors.into_iter().map(|e| e.at_line(line))),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(refuse(&mut state, SourceError::new(origin, problems)));
+    }
+
+    let (ending, keep): (VecDeque<_>, VecDeque<_>) = std::mem::take(&mut state.running)
+        .into_iter()
+        .partition(|r| {
+            replacing.contains(&Arc::as_ptr(r))
+                || (scope == Scope::WholeSource && *r.origin == *origin && !given.contains(&*r.id))
+        });
+    state.running = keep;
+    applied.halted = ending
+        .iter()
+        .filter(|r| !replacing.contains(&Arc::as_ptr(r)))
+        .map(|r| r.id.to_string())
+        .collect();
+    let ending = Vec::from(ending);
+    // The replaced and removed attacks end before their successors start, so no call sees
+    // both; both happen under one hold of the lock, so no writer sees the gap.
+    for running in &ending {
+        running.finish(HALTED);
+        retire(
+            &mut state,
+            running,
+            now,
+            "replaced or removed by its source",
+        );
+    }
+    publish_ended(&ending);
+    launch(&mut state, resolved, origin);
+    if state.running.is_empty() {
+        state.earliest_deadline = None;
+    }
+    drop(state);
+    wake_delays(&ending);
+    Ok(applied)
+}
+
+fn kill_switch_refusal(origin: &str) -> SourceError {
+    SourceError::new(
+        origin,
+        vec![AttackError::document(
+            None,
+            "the kill switch is engaged (FAULT_INJECTION=off, or set_kill_switch(true)); \
+             no attack can start"
+                .into(),
+        )],
+    )
+}
+
+/// The keys declared with `context_facets!`.
+fn context_keys() -> Vec<&'static str> {
+    CONTEXT_FACETS
+        .iter()
+        .flat_map(|keys| keys.iter().copied())
+        .collect()
+}
+
+/// Starts attacks already checked and resolved, and publishes them to their points.
+fn launch(
+    state: &mut State,
+    resolved: Vec<(Attack, Vec<&'static Point>)>,
+    origin: &str,
+) -> Vec<Arc<Running>> {
     let now = Instant::now();
     let origin: Arc<str> = origin.into();
     let mut started = Vec::with_capacity(resolved.len());
@@ -394,10 +522,12 @@ fn start_loaded(
             .map_or(deadline, |d| d.min(deadline));
         state.earliest_deadline = Some(earliest);
     }
-    publish_started(&started);
-    ensure_reaper(&mut state);
-    REAPER.notify_all();
-    Ok(started)
+    if !started.is_empty() {
+        publish_started(&started);
+        ensure_reaper(state);
+        REAPER.notify_all();
+    }
+    started
 }
 
 /// Records and logs a source that was refused before it reached the registry.
