@@ -34,6 +34,13 @@
 //!
 //! With it on, a point no attack names costs one relaxed atomic load and a branch.
 //!
+//! # Feature `admin`
+//!
+//! Adds the `admin` module: an HTTP endpoint, authenticated by a bearer token, that lists
+//! the catalog and the attacks, starts, replaces and halts attacks, and works the kill
+//! switch. It runs as a small server of its own, or mounts on the application's router as
+//! a `tower` service. It implies `enabled`.
+//!
 //! # Attacks
 //!
 //! Start attacks with [`start`] (a typed [`Attack`]), [`start_toml`] or [`start_json`]
@@ -46,6 +53,8 @@
 //! - `FAULT_INJECTION`: `on` or `off`. `off` engages the kill switch: every attack is
 //!   halted and none can start. Any other value is reported as an error and counts as
 //!   `off`.
+//! - `FAULT_ADMIN_ADDR` and `FAULT_ADMIN_TOKEN`: start the admin endpoint (feature
+//!   `admin`, see [`admin`](crate#feature-admin)).
 //!
 //! A source with any invalid attack applies none of them; the error names the attack, the
 //! field and the reason, is logged, and is kept for [`source_errors`].
@@ -70,6 +79,9 @@ mod registry;
 #[doc(hidden)]
 #[cfg(feature = "enabled")]
 pub mod __private;
+
+#[cfg(feature = "admin")]
+pub mod admin;
 
 pub use attack::{
     Attack, AttackBuilder, AttackSet, DEFAULT_DURATION, FacetMatch, Format, Latency, MAX_DURATION,
@@ -102,25 +114,32 @@ const COMPILED_OUT: &str = "fault injection is compiled out: turn on the `enable
 /// # Errors
 ///
 /// Every refused environment source: an invalid `FAULT_ATTACKS` or `FAULT_ATTACKS_FILE`, a
-/// `FAULT_INJECTION` other than `on` or `off`. With the `enabled` feature off, any of these
-/// variables being set is an error too, since none of them can take effect.
+/// `FAULT_INJECTION` other than `on` or `off`, a `FAULT_ADMIN_ADDR` whose admin endpoint
+/// could not start (or that is set without the `admin` feature). With the `enabled` feature
+/// off, any of these variables being set is an error too, since none of them can take
+/// effect.
 pub fn init() -> Result<(), Vec<SourceError>> {
     #[cfg(feature = "enabled")]
     let errors = registry::environment_errors();
     #[cfg(not(feature = "enabled"))]
-    let errors: Vec<SourceError> = ["FAULT_ATTACKS", "FAULT_ATTACKS_FILE", "FAULT_INJECTION"]
-        .into_iter()
-        .filter(|name| std::env::var_os(name).is_some())
-        .map(|name| {
-            SourceError::new(
-                name,
-                vec![AttackError::document(
-                    None,
-                    format!("{name} is set, but {COMPILED_OUT}"),
-                )],
-            )
-        })
-        .collect();
+    let errors: Vec<SourceError> = [
+        "FAULT_ATTACKS",
+        "FAULT_ATTACKS_FILE",
+        "FAULT_INJECTION",
+        "FAULT_ADMIN_ADDR",
+    ]
+    .into_iter()
+    .filter(|name| std::env::var_os(name).is_some())
+    .map(|name| {
+        SourceError::new(
+            name,
+            vec![AttackError::document(
+                None,
+                format!("{name} is set, but {COMPILED_OUT}"),
+            )],
+        )
+    })
+    .collect();
     if errors.is_empty() {
         Ok(())
     } else {

@@ -946,15 +946,18 @@ pub(crate) fn halt_all() -> usize {
     end_where(HALTED, |_| true)
 }
 
-/// Engages or releases the kill switch; engaging halts every attack.
-pub(crate) fn set_kill_switch(engaged: bool) {
+/// Engages or releases the kill switch; engaging halts every attack. Returns how many
+/// were halted.
+pub(crate) fn set_kill_switch(engaged: bool) -> usize {
     ensure_loaded();
     state().kill_switch = engaged;
     if engaged {
         let halted = halt_all();
         tracing::warn!(target: "fault_runtime", halted, "kill switch engaged: every attack halted");
+        halted
     } else {
         tracing::info!(target: "fault_runtime", "kill switch released");
+        0
     }
 }
 
@@ -1027,11 +1030,35 @@ fn load_environment() {
         apply_source(crate::source::read_file(path.as_ref(), &origin), &origin);
     }
 
+    start_admin_endpoint();
+
     let mut state = state();
     state.reading_environment = false;
     publish(&state, CATALOG.iter().copied());
     drop(state);
     warn_of_shared_names();
+}
+
+/// Starts the admin endpoint `FAULT_ADMIN_ADDR` asks for; a failure is an error of the
+/// environment, and the process goes on without the endpoint.
+fn start_admin_endpoint() {
+    #[cfg(feature = "admin")]
+    let refused = crate::admin::start_from_environment().err();
+    #[cfg(not(feature = "admin"))]
+    let refused = std::env::var_os("FAULT_ADMIN_ADDR").map(|_| {
+        SourceError::new(
+            "FAULT_ADMIN_ADDR",
+            vec![AttackError::document(
+                None,
+                "FAULT_ADMIN_ADDR is set, but the `admin` feature of fault-runtime is off: \
+                 no admin endpoint starts"
+                    .into(),
+            )],
+        )
+    });
+    if let Some(error) = refused {
+        refuse(&mut state(), error);
+    }
 }
 
 /// Logs, once, the names that several functions share: an attack on such a name hits all
