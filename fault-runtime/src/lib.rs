@@ -42,7 +42,8 @@
 //! at start-up to do it then):
 //!
 //! - `FAULT_ATTACKS`: attacks inline, TOML or JSON;
-//! - `FAULT_ATTACKS_FILE`: a path to an attack file (`.json` or TOML);
+//! - `FAULT_ATTACKS_FILE`: a path to an attack file (`.json` or TOML), watched for changes
+//!   every `FAULT_ATTACKS_POLL` (default 2 s) as [`watch_file`] describes;
 //! - `FAULT_INJECTION`: `on` or `off`. `off` engages the kill switch: every attack is
 //!   halted and none can start. Any other value is reported as an error and counts as
 //!   `off`.
