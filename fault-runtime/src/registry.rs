@@ -4,7 +4,7 @@
 //! touch, a new immutable list of the attacks aimed at it. Calls read their own point's
 //! list without waiting; an attack that names other points is never looked at.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::hash::Hasher as _;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Once, OnceLock, PoisonError};
@@ -256,6 +256,9 @@ struct State {
     /// Set while the environment is read, so that its refusals are kept apart.
     reading_environment: bool,
     environment_errors: Vec<SourceError>,
+    /// For each complete source (a watched file), the definitions of its last applied
+    /// version, so that a new version restarts only the attacks it changed.
+    applied: BTreeMap<String, HashMap<String, Attack>>,
 }
 
 static STATE: Mutex<State> = Mutex::new(State {
@@ -267,6 +270,7 @@ static STATE: Mutex<State> = Mutex::new(State {
     reaper_started: false,
     reading_environment: false,
     environment_errors: Vec::new(),
+    applied: BTreeMap::new(),
 });
 
 /// An ended attack in the history; its status is made when someone asks for it, so that
@@ -371,6 +375,15 @@ pub(crate) fn apply(
     scope: Scope,
 ) -> Result<Applied, SourceError> {
     ensure_loaded();
+    apply_loaded(origin, attacks, scope)
+}
+
+/// [`apply`], for callers that run while the environment is read.
+pub(crate) fn apply_loaded(
+    origin: &str,
+    attacks: Vec<(Attack, Option<usize>)>,
+    scope: Scope,
+) -> Result<Applied, SourceError> {
     let mut state = state();
     let now = Instant::now();
     sweep(&mut state, now);
@@ -383,9 +396,13 @@ pub(crate) fn apply(
     let mut resolved = Vec::with_capacity(attacks.len());
     let mut replacing: HashSet<*const Running> = HashSet::new();
     let mut given: HashSet<String> = HashSet::new();
+    let mut definitions: HashMap<String, Attack> = HashMap::new();
     let context_keys = context_keys();
     for (attack, line) in attacks {
         given.insert(attack.id.clone());
+        if scope == Scope::WholeSource {
+            definitions.insert(attack.id.clone(), attack.clone());
+        }
         let current = state.running.iter().find(|r| *r.id == *attack.id);
         match current {
             Some(running) if *running.origin != *origin => {
@@ -410,6 +427,19 @@ pub(crate) fn apply(
             Some(running) => {
                 replacing.insert(Arc::as_ptr(running));
                 applied.replaced.push(attack.id.clone());
+            }
+            // A complete source restarts an attack that ended (it expired, or an operator
+            // halted it) only when its definition changes: a new version of a file that
+            // leaves the attack as it was is not a request to run it again.
+            None if scope == Scope::WholeSource
+                && state
+                    .applied
+                    .get(origin)
+                    .and_then(|previous| previous.get(&attack.id))
+                    .is_some_and(|previous| *previous == attack) =>
+            {
+                applied.unchanged.push(attack.id);
+                continue;
             }
             None => applied.started.push(attack.id.clone()),
         }
@@ -448,6 +478,9 @@ pub(crate) fn apply(
     }
     publish_ended(&ending);
     launch(&mut state, resolved, origin);
+    if scope == Scope::WholeSource {
+        state.applied.insert(origin.to_owned(), definitions);
+    }
     if state.running.is_empty() {
         state.earliest_deadline = None;
     }
@@ -533,7 +566,28 @@ fn launch(
 /// Records and logs a source that was refused before it reached the registry.
 pub(crate) fn record_refusal(error: &SourceError) {
     ensure_loaded();
+    record_refusal_loaded(error);
+}
+
+/// [`record_refusal`], for callers that run while the environment is read.
+pub(crate) fn record_refusal_loaded(error: &SourceError) {
     refuse(&mut state(), error.clone());
+}
+
+/// Halts every running attack of a complete source and forgets its last applied version,
+/// so that its next valid version starts all of its attacks. Returns the halted ids.
+pub(crate) fn halt_source(origin: &str) -> Vec<String> {
+    let mut state = state();
+    let now = Instant::now();
+    sweep(&mut state, now);
+    state.applied.remove(origin);
+    let (ending, keep): (VecDeque<_>, VecDeque<_>) = std::mem::take(&mut state.running)
+        .into_iter()
+        .partition(|r| *r.origin == *origin);
+    state.running = keep;
+    let ids = ending.iter().map(|r| r.id.to_string()).collect();
+    end_taken(state, &Vec::from(ending), HALTED, now);
+    ids
 }
 
 /// Records and logs a refused source, and returns its error.
@@ -1026,8 +1080,7 @@ fn load_environment() {
     }
 
     if let Some(path) = std::env::var_os("FAULT_ATTACKS_FILE") {
-        let origin = format!("FAULT_ATTACKS_FILE={}", path.to_string_lossy());
-        apply_source(crate::source::read_file(path.as_ref(), &origin), &origin);
+        watch_environment_file(path.as_ref());
     }
 
     start_admin_endpoint();
@@ -1058,6 +1111,36 @@ fn start_admin_endpoint() {
     });
     if let Some(error) = refused {
         refuse(&mut state(), error);
+    }
+}
+
+/// Watches `FAULT_ATTACKS_FILE` for the life of the process, every `FAULT_ATTACKS_POLL`.
+fn watch_environment_file(path: &std::path::Path) {
+    let origin = format!("FAULT_ATTACKS_FILE={}", path.display());
+    let poll = match std::env::var("FAULT_ATTACKS_POLL") {
+        Err(std::env::VarError::NotPresent) => Ok(crate::watch::DEFAULT_POLL),
+        Ok(text) => humantime::parse_duration(text.trim()).map_err(|error| {
+            format!("FAULT_ATTACKS_POLL={text:?} is not a duration such as `2s`: {error}")
+        }),
+        Err(std::env::VarError::NotUnicode(_)) => Err("FAULT_ATTACKS_POLL is not UTF-8".to_owned()),
+    };
+    match poll {
+        // A refusal is recorded, as an environment error, by the watch.
+        Ok(poll) => {
+            if let Ok(watch) = crate::watch::watch(path, poll, origin) {
+                watch.detach();
+            }
+        }
+        Err(reason) => {
+            let error = SourceError::new(
+                &origin,
+                vec![AttackError::document(
+                    None,
+                    format!("{reason}; the file is not read until the variable is fixed"),
+                )],
+            );
+            refuse(&mut state(), error);
+        }
     }
 }
 
