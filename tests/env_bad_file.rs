@@ -33,7 +33,6 @@ fn an_unparsable_attack_file_applies_nothing() {
     }
 
     assert!(charge().is_ok());
-    let _ = std::fs::remove_file(&path);
     assert!(fault_runtime::attacks().is_empty());
 
     let errors = fault_runtime::source_errors();
@@ -46,4 +45,5 @@ fn an_unparsable_attack_file_applies_nothing() {
     assert!(problem.reason().contains("TOML"), "{}", errors[0]);
     assert_eq!(problem.line(), Some(5), "{}", errors[0]);
     assert!(charge().is_ok());
+    let _ = std::fs::remove_file(&path);
 }

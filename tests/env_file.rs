@@ -51,7 +51,6 @@ fn attacks_from_the_file_named_in_the_environment_start() {
     }
 
     let loaded = fault_runtime::init();
-    let _ = std::fs::remove_file(&path);
     assert_eq!(loaded, Ok(()));
 
     let origin = format!("FAULT_ATTACKS_FILE={}", path.display());
@@ -74,4 +73,5 @@ fn attacks_from_the_file_named_in_the_environment_start() {
         .find(|a| a.id == "env-file-track")
         .unwrap();
     assert_eq!(track_attack.hits, 3);
+    let _ = std::fs::remove_file(&path);
 }

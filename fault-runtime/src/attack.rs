@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::ser::SerializeStruct;
+use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
 use crate::error::{AttackError, SourceError};
@@ -164,6 +165,103 @@ impl Attack {
     /// Whether the attack only counts the calls it would hit.
     pub fn dry_run(&self) -> bool {
         self.dry_run
+    }
+}
+
+/// Writes the attack in the text format, as one table: serializing it to JSON and reading
+/// that back with [`AttackSet::parse`] gives an equal attack.
+///
+/// Durations are written as humantime strings (`"250ms"`, `"10m"`, `"1h 30m"`); a fixed
+/// latency as one string, a range as `{"min": .., "max": ..}`. `percent`, `duration` and
+/// `dry_run` are always written, with the values the attack runs with (the defaults filled
+/// in); `facets` when there is any, and `latency`, `error`, `panic`, `sticky` and
+/// `max_impacts` when given.
+///
+/// ```
+/// use std::time::Duration;
+/// use fault_runtime::{Attack, AttackSet, Format};
+///
+/// let attack = Attack::builder("c42-slow", "payments.charge")
+///     .facet("customer", "c-42")
+///     .latency(Duration::from_millis(250))
+///     .build()
+///     .unwrap();
+/// let json = serde_json::to_string(&attack).unwrap();
+/// assert!(json.contains(r#""latency":"250ms""#), "{json}");
+///
+/// let text = format!(r#"{{"attack": [{json}]}}"#);
+/// let read = AttackSet::parse(&text, Format::Json, "example").unwrap();
+/// assert_eq!(read.attacks(), [attack]);
+/// ```
+impl Serialize for Attack {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut table = serializer.serialize_struct("Attack", FIELDS.len())?;
+        table.serialize_field("id", &self.id)?;
+        table.serialize_field("point", &self.point)?;
+        if self.facets.is_empty() {
+            table.skip_field("facets")?;
+        } else {
+            table.serialize_field("facets", &self.facets)?;
+        }
+        optional_field(&mut table, "latency", self.latency.as_ref())?;
+        optional_field(&mut table, "error", self.error.as_ref())?;
+        optional_field(&mut table, "panic", self.panic.as_ref())?;
+        table.serialize_field("percent", &self.percent)?;
+        optional_field(&mut table, "sticky", self.sticky.as_ref())?;
+        optional_field(&mut table, "max_impacts", self.max_impacts.as_ref())?;
+        table.serialize_field("duration", &HumanDuration(self.duration))?;
+        table.serialize_field("dry_run", &self.dry_run)?;
+        table.end()
+    }
+}
+
+/// Writes a field when it has a value, and leaves it out otherwise.
+fn optional_field<S: SerializeStruct, T: Serialize>(
+    table: &mut S,
+    field: &'static str,
+    value: Option<&T>,
+) -> Result<(), S::Error> {
+    match value {
+        Some(value) => table.serialize_field(field, value),
+        None => table.skip_field(field),
+    }
+}
+
+/// Writes `"*"` for [`FacetMatch::Present`], one string for a single value, and a list
+/// otherwise: the shapes the text format reads.
+impl Serialize for FacetMatch {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            FacetMatch::Present => serializer.serialize_str("*"),
+            FacetMatch::AnyOf(values) => match values.as_slice() {
+                [value] => serializer.serialize_str(value),
+                values => values.serialize(serializer),
+            },
+        }
+    }
+}
+
+/// Writes a fixed latency as one duration string (`"250ms"`), and a range as
+/// `{"min": "100ms", "max": "400ms"}`: the shapes the text format reads.
+impl Serialize for Latency {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.min == self.max {
+            HumanDuration(self.max).serialize(serializer)
+        } else {
+            let mut range = serializer.serialize_struct("Latency", 2)?;
+            range.serialize_field("min", &HumanDuration(self.min))?;
+            range.serialize_field("max", &HumanDuration(self.max))?;
+            range.end()
+        }
+    }
+}
+
+/// A duration written the way the text format reads it, such as `"1m 30s"`.
+struct HumanDuration(Duration);
+
+impl Serialize for HumanDuration {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&humantime::format_duration(self.0))
     }
 }
 
@@ -1052,6 +1150,171 @@ fn attack_from_value(entry: &Entry, index: usize) -> Result<Attack, Vec<AttackEr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn serializes_every_field_in_the_documented_format() {
+        let attack = Attack::builder("c42", "payments.charge")
+            .facet_any_of("customer", ["c-1", "c-2"])
+            .facet("device", "d-9")
+            .facet_present("country")
+            .latency_between(Duration::from_millis(100), Duration::from_millis(400))
+            .error("card network timeout")
+            .percent(50.0)
+            .sticky("customer")
+            .max_impacts(500)
+            .duration(Duration::from_secs(90 * 60))
+            .dry_run(true)
+            .build()
+            .unwrap();
+        let json = serde_json::to_value(&attack).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "id": "c42",
+                "point": "payments.charge",
+                "facets": {"country": "*", "customer": ["c-1", "c-2"], "device": "d-9"},
+                "latency": {"min": "100ms", "max": "400ms"},
+                "error": "card network timeout",
+                "percent": 50.0,
+                "sticky": "customer",
+                "max_impacts": 500,
+                "duration": "1h 30m",
+                "dry_run": true,
+            })
+        );
+
+        let minimal = Attack::builder("slow", "db.*")
+            .latency(Duration::from_millis(250))
+            .build()
+            .unwrap();
+        assert_eq!(
+            serde_json::to_value(&minimal).unwrap(),
+            serde_json::json!({
+                "id": "slow",
+                "point": "db.*",
+                "latency": "250ms",
+                "percent": 100.0,
+                "duration": "15m",
+                "dry_run": false,
+            })
+        );
+    }
+
+    /// Serializes to JSON, reads the text back, and expects the same attack.
+    fn round_trip(attack: &Attack) -> Result<Attack, String> {
+        let json = serde_json::to_string(attack).map_err(|e| e.to_string())?;
+        let text = format!(r#"{{"attack": [{json}]}}"#);
+        let set = AttackSet::parse(&text, Format::Json, "round trip")
+            .map_err(|e| format!("{e}\n{text}"))?;
+        set.attacks()
+            .first()
+            .cloned()
+            .ok_or_else(|| format!("no attack read from {text}"))
+    }
+
+    #[test]
+    fn serialized_attacks_read_back_equal() {
+        let attacks = [
+            Attack::builder("a", "p").panic("boom").build(),
+            Attack::builder("b", "p::q")
+                .error("e")
+                .latency(Duration::from_nanos(1))
+                .percent(0.001)
+                .build(),
+            Attack::builder("c", "x*y*")
+                .latency_between(Duration::from_micros(3), MAX_LATENCY)
+                .duration(MAX_DURATION)
+                .max_impacts(u64::MAX)
+                .build(),
+            Attack::builder("d", "p")
+                .facet("emoji", "\u{1f600} \"quoted\" \\ back")
+                .facet_any_of("n", ["1", "2", "*x"])
+                .latency(Duration::new(61, 7))
+                .duration(Duration::from_nanos(1))
+                .sticky("n")
+                .percent(33.333_333_333_333_336)
+                .build(),
+        ];
+        for attack in attacks {
+            let attack = attack.unwrap();
+            assert_eq!(round_trip(&attack).unwrap(), attack);
+        }
+    }
+
+    mod generated {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        fn facet_rule() -> impl Strategy<Value = FacetMatch> {
+            let value = "\\PC{1,12}".prop_filter("\"*\" stands alone", |v| v != "*");
+            prop_oneof![
+                Just(FacetMatch::Present),
+                proptest::collection::vec(value, 1..4).prop_map(FacetMatch::AnyOf),
+            ]
+        }
+
+        fn nanos_up_to(max: Duration) -> impl Strategy<Value = Duration> {
+            let max = u64::try_from(max.as_nanos()).unwrap_or(u64::MAX);
+            prop_oneof![
+                (1..=max).prop_map(Duration::from_nanos),
+                // Whole units, which humantime writes as one word.
+                (1..=max / 1_000_000_000).prop_map(Duration::from_secs),
+            ]
+        }
+
+        prop_compose! {
+            fn attack()(
+                id in "[A-Za-z0-9._-]{1,24}",
+                point in "[a-z][a-z0-9._:-]{0,16}\\*?",
+                facets in proptest::collection::btree_map("[a-z_]{1,8}", facet_rule(), 0..4),
+                latency in proptest::option::of((nanos_up_to(MAX_LATENCY), nanos_up_to(MAX_LATENCY))),
+                message in proptest::option::of("\\PC{1,20}"),
+                panics in any::<bool>(),
+                percent in proptest::option::of(f64::MIN_POSITIVE..=100.0),
+                sticky in proptest::option::of("[a-z_]{1,8}"),
+                max_impacts in proptest::option::of(1..=u64::MAX),
+                duration in proptest::option::of(nanos_up_to(MAX_DURATION)),
+                dry_run in any::<bool>(),
+            ) -> Attack {
+                let mut builder = Attack::builder(id, point).dry_run(dry_run);
+                for (key, rule) in facets {
+                    builder = match rule {
+                        FacetMatch::Present => builder.facet_present(key),
+                        FacetMatch::AnyOf(values) => builder.facet_any_of(key, values),
+                    };
+                }
+                builder = match (latency, &message) {
+                    (Some((a, b)), _) => builder.latency_between(a.min(b), a.max(b)),
+                    (None, None) => builder.latency(Duration::from_millis(1)),
+                    (None, Some(_)) => builder,
+                };
+                if let Some(message) = message {
+                    builder = if panics { builder.panic(message) } else { builder.error(message) };
+                }
+                if let Some(percent) = percent {
+                    builder = builder.percent(percent);
+                }
+                if let Some(sticky) = sticky {
+                    builder = builder.sticky(sticky);
+                }
+                if let Some(max) = max_impacts {
+                    builder = builder.max_impacts(max);
+                }
+                if let Some(duration) = duration {
+                    builder = builder.duration(duration);
+                }
+                builder.build().expect("the strategy makes valid attacks only")
+            }
+        }
+
+        proptest! {
+            #[test]
+            fn any_attack_reads_back_equal(attack in attack()) {
+                prop_assert_eq!(round_trip(&attack), Ok(attack));
+            }
+        }
+    }
 
     #[test]
     fn reads_every_field_of_the_documented_format() {

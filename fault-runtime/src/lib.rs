@@ -34,6 +34,13 @@
 //!
 //! With it on, a point no attack names costs one relaxed atomic load and a branch.
 //!
+//! # Feature `admin`
+//!
+//! Adds the `admin` module: an HTTP endpoint, authenticated by a bearer token, that lists
+//! the catalog and the attacks, starts, replaces and halts attacks, and works the kill
+//! switch. It runs as a small server of its own, or mounts on the application's router as
+//! a `tower` service. It implies `enabled`.
+//!
 //! # Attacks
 //!
 //! Start attacks with [`start`] (a typed [`Attack`]), [`start_toml`] or [`start_json`]
@@ -42,10 +49,13 @@
 //! at start-up to do it then):
 //!
 //! - `FAULT_ATTACKS`: attacks inline, TOML or JSON;
-//! - `FAULT_ATTACKS_FILE`: a path to an attack file (`.json` or TOML);
+//! - `FAULT_ATTACKS_FILE`: a path to an attack file (`.json` or TOML), watched for changes
+//!   every `FAULT_ATTACKS_POLL` (default 2 s) as [`watch_file`] describes;
 //! - `FAULT_INJECTION`: `on` or `off`. `off` engages the kill switch: every attack is
 //!   halted and none can start. Any other value is reported as an error and counts as
 //!   `off`.
+//! - `FAULT_ADMIN_ADDR` and `FAULT_ADMIN_TOKEN`: start the admin endpoint (feature
+//!   `admin`, see [`admin`](crate#feature-admin)).
 //!
 //! A source with any invalid attack applies none of them; the error names the attack, the
 //! field and the reason, is logged, and is kept for [`source_errors`].
@@ -59,6 +69,7 @@ mod fault;
 pub mod sampling;
 mod source;
 mod status;
+mod watch;
 
 #[cfg(feature = "enabled")]
 mod delay;
@@ -71,6 +82,9 @@ mod registry;
 #[cfg(feature = "enabled")]
 pub mod __private;
 
+#[cfg(feature = "admin")]
+pub mod admin;
+
 pub use attack::{
     Attack, AttackBuilder, AttackSet, DEFAULT_DURATION, FacetMatch, Format, Latency, MAX_DURATION,
     MAX_LATENCY, MAX_TEXT_LEN,
@@ -80,7 +94,8 @@ pub use error::{AttackError, SourceError};
 pub use fault::Fault;
 pub use fault_macros::fault_point;
 pub use source::{MAX_FILE_BYTES, format_of, read_file};
-pub use status::{AttackState, AttackStatus, Impacts, PointInfo};
+pub use status::{Applied, AttackState, AttackStatus, Impacts, PointInfo};
+pub use watch::{DEFAULT_POLL, FileWatch, MAX_POLL, MIN_POLL, WatchOutcome, WatchStatus};
 
 #[cfg(feature = "enabled")]
 use std::sync::Arc;
@@ -102,25 +117,32 @@ const COMPILED_OUT: &str = "fault injection is compiled out: turn on the `enable
 /// # Errors
 ///
 /// Every refused environment source: an invalid `FAULT_ATTACKS` or `FAULT_ATTACKS_FILE`, a
-/// `FAULT_INJECTION` other than `on` or `off`. With the `enabled` feature off, any of these
-/// variables being set is an error too, since none of them can take effect.
+/// `FAULT_INJECTION` other than `on` or `off`, a `FAULT_ADMIN_ADDR` whose admin endpoint
+/// could not start (or that is set without the `admin` feature). With the `enabled` feature
+/// off, any of these variables being set is an error too, since none of them can take
+/// effect.
 pub fn init() -> Result<(), Vec<SourceError>> {
     #[cfg(feature = "enabled")]
     let errors = registry::environment_errors();
     #[cfg(not(feature = "enabled"))]
-    let errors: Vec<SourceError> = ["FAULT_ATTACKS", "FAULT_ATTACKS_FILE", "FAULT_INJECTION"]
-        .into_iter()
-        .filter(|name| std::env::var_os(name).is_some())
-        .map(|name| {
-            SourceError::new(
-                name,
-                vec![AttackError::document(
-                    None,
-                    format!("{name} is set, but {COMPILED_OUT}"),
-                )],
-            )
-        })
-        .collect();
+    let errors: Vec<SourceError> = [
+        "FAULT_ATTACKS",
+        "FAULT_ATTACKS_FILE",
+        "FAULT_INJECTION",
+        "FAULT_ADMIN_ADDR",
+    ]
+    .into_iter()
+    .filter(|name| std::env::var_os(name).is_some())
+    .map(|name| {
+        SourceError::new(
+            name,
+            vec![AttackError::document(
+                None,
+                format!("{name} is set, but {COMPILED_OUT}"),
+            )],
+        )
+    })
+    .collect();
     if errors.is_empty() {
         Ok(())
     } else {
@@ -204,6 +226,78 @@ pub fn start_file(path: impl AsRef<std::path::Path>) -> Result<Vec<AttackGuard>,
     let path = path.as_ref();
     let origin = path.display().to_string();
     start_parsed(read_file(path, &origin), &origin)
+}
+
+/// Watches an attack file: the file is the complete desired set of its attacks, and each
+/// change takes effect without a restart.
+///
+/// The file is read now and then every `poll` ([`DEFAULT_POLL`] is a good choice; it must
+/// lie within [`MIN_POLL`]`..=`[`MAX_POLL`]). Its content, not its inode, is compared, so a
+/// Kubernetes ConfigMap mount, where a change swaps a `..data` symlink, is followed like an
+/// edit in place. When the text changes, the new version is applied by attack id:
+///
+/// - new ids start; ids whose definition changed restart with the new one (their counters
+///   and deadline start over); ids left out are halted;
+/// - ids whose definition is unchanged are left alone: a running one keeps its counters and
+///   deadline, and one that ended (it expired, or an operator halted it) is not started
+///   again until its definition changes;
+/// - a version that cannot be read, does not parse, or holds any invalid attack applies
+///   nothing and halts every attack of the file, since "no faults" is the safe state; its
+///   error (with line and field) is logged and kept for [`source_errors`], and
+///   [`FileWatch::status`] and [`watched_files`] report it. The next valid version is
+///   applied in full;
+/// - a missing file is an empty set: the file's attacks halt, and this is reported the same
+///   way.
+///
+/// While the kill switch is engaged a changed version is refused like an invalid one; it is
+/// applied once the switch is released and the file changes again.
+///
+/// An id that runs from another source (the API, the admin endpoint, another file) makes
+/// the version invalid: each source changes only its own attacks.
+///
+/// The watch reads the file on a thread of its own, so no caller of a point ever waits for
+/// the file system. Dropping the returned [`FileWatch`] stops the watch and halts the file's
+/// attacks; [`FileWatch::detach`] keeps it for the life of the process. `FAULT_ATTACKS_FILE`
+/// starts such a watch, detached, polling every `FAULT_ATTACKS_POLL` (default
+/// [`DEFAULT_POLL`]).
+///
+/// # Errors
+///
+/// A [`SourceError`] when the interval is out of bounds, the file is already watched, or
+/// the `enabled` feature is off. A file that is missing or invalid is not an error here: it
+/// is watched, and reported as above.
+pub fn watch_file(
+    path: impl AsRef<std::path::Path>,
+    poll: std::time::Duration,
+) -> Result<FileWatch, SourceError> {
+    let path = path.as_ref();
+    let origin = format!("file:{}", path.display());
+    #[cfg(feature = "enabled")]
+    {
+        registry::ensure_loaded();
+        watch::watch(path, poll, origin)
+    }
+    #[cfg(not(feature = "enabled"))]
+    {
+        let _ = poll;
+        Err(SourceError::new(
+            &origin,
+            vec![AttackError::document(None, COMPILED_OUT.into())],
+        ))
+    }
+}
+
+/// Every watched attack file, with what its last version did.
+pub fn watched_files() -> Vec<WatchStatus> {
+    #[cfg(feature = "enabled")]
+    {
+        registry::ensure_loaded();
+        watch::statuses()
+    }
+    #[cfg(not(feature = "enabled"))]
+    {
+        Vec::new()
+    }
 }
 
 /// Starts a parsed source, or records why it could not be parsed.

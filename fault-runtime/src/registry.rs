@@ -4,7 +4,7 @@
 //! touch, a new immutable list of the attacks aimed at it. Calls read their own point's
 //! list without waiting; an attack that names other points is never looked at.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::hash::Hasher as _;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Once, OnceLock, PoisonError};
@@ -14,7 +14,7 @@ use crate::__private::{CATALOG, CONTEXT_FACETS};
 use crate::attack::{Attack, AttackSet, FacetMatch, Format};
 use crate::error::{AttackError, SourceError};
 use crate::point::{Call, FacetValue, Impact, Point};
-use crate::status::{AttackState, AttackStatus};
+use crate::status::{Applied, AttackState, AttackStatus};
 use crate::{delay, sampling};
 
 /// How many ended attacks [`crate::attacks`] keeps reporting.
@@ -143,6 +143,18 @@ impl Running {
         }
     }
 
+    /// The attack as it was started, facet rules included.
+    pub(crate) fn definition(&self) -> Attack {
+        Attack {
+            facets: self
+                .facets
+                .iter()
+                .map(|(key, rule)| (key.to_string(), rule.clone()))
+                .collect(),
+            ..self.attack.clone()
+        }
+    }
+
     pub(crate) fn status(&self, now: Instant) -> AttackStatus {
         let state = self.state(now);
         AttackStatus {
@@ -160,14 +172,7 @@ impl Running {
                 Duration::ZERO
             },
             running_for: now.saturating_duration_since(self.started),
-            attack: Attack {
-                facets: self
-                    .facets
-                    .iter()
-                    .map(|(key, rule)| (key.to_string(), rule.clone()))
-                    .collect(),
-                ..self.attack.clone()
-            },
+            attack: self.definition(),
         }
     }
 }
@@ -251,6 +256,9 @@ struct State {
     /// Set while the environment is read, so that its refusals are kept apart.
     reading_environment: bool,
     environment_errors: Vec<SourceError>,
+    /// For each complete source (a watched file), the definitions of its last applied
+    /// version, so that a new version restarts only the attacks it changed.
+    applied: BTreeMap<String, HashMap<String, Attack>>,
 }
 
 static STATE: Mutex<State> = Mutex::new(State {
@@ -262,6 +270,7 @@ static STATE: Mutex<State> = Mutex::new(State {
     reaper_started: false,
     reading_environment: false,
     environment_errors: Vec::new(),
+    applied: BTreeMap::new(),
 });
 
 /// An ended attack in the history; its status is made when someone asks for it, so that
@@ -313,24 +322,12 @@ fn start_loaded(
     let mut state = state();
     sweep(&mut state, Instant::now());
     if state.kill_switch {
-        let error = SourceError::new(
-            origin,
-            vec![AttackError::document(
-                None,
-                "the kill switch is engaged (FAULT_INJECTION=off, or set_kill_switch(true)); \
-                 no attack can start"
-                    .into(),
-            )],
-        );
-        return Err(refuse(&mut state, error));
+        return Err(refuse(&mut state, kill_switch_refusal(origin)));
     }
 
     let mut problems = Vec::new();
     let mut resolved = Vec::with_capacity(attacks.len());
-    let context_keys: Vec<&str> = CONTEXT_FACETS
-        .iter()
-        .flat_map(|keys| keys.iter().copied())
-        .collect();
+    let context_keys = context_keys();
     let running_ids: HashSet<&str> = state.running.iter().map(|r| &*r.id).collect();
     for (attack, line) in attacks {
         if running_ids.contains(attack.id.as_str()) {
@@ -353,7 +350,171 @@ fn start_loaded(
     if !problems.is_empty() {
         return Err(refuse(&mut state, SourceError::new(origin, problems)));
     }
+    Ok(launch(&mut state, resolved, origin))
+}
 
+/// Which running attacks of an origin a set given by [`apply`] replaces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Scope {
+    /// Create or replace the given attacks by id; the origin's other attacks keep running.
+    Upsert,
+    /// The set is the origin's complete desired set: the origin's running attacks that are
+    /// not in it are halted.
+    WholeSource,
+}
+
+/// Creates or replaces attacks by id, all or none, for a source that is not a program
+/// holding guards: a watched file or the admin endpoint.
+///
+/// An attack whose id runs with the same definition from the same origin is left alone,
+/// counters and deadline included, so that applying one set twice changes nothing. An id
+/// that runs from another origin is refused: each source changes only its own attacks.
+pub(crate) fn apply(
+    origin: &str,
+    attacks: Vec<(Attack, Option<usize>)>,
+    scope: Scope,
+) -> Result<Applied, SourceError> {
+    ensure_loaded();
+    apply_loaded(origin, attacks, scope)
+}
+
+/// [`apply`], for callers that run while the environment is read.
+pub(crate) fn apply_loaded(
+    origin: &str,
+    attacks: Vec<(Attack, Option<usize>)>,
+    scope: Scope,
+) -> Result<Applied, SourceError> {
+    let mut state = state();
+    let now = Instant::now();
+    sweep(&mut state, now);
+    if state.kill_switch {
+        return Err(refuse(&mut state, kill_switch_refusal(origin)));
+    }
+
+    let mut applied = Applied::default();
+    let mut problems = Vec::new();
+    let mut resolved = Vec::with_capacity(attacks.len());
+    let mut replacing: HashSet<*const Running> = HashSet::new();
+    let mut given: HashSet<String> = HashSet::new();
+    let mut definitions: HashMap<String, Attack> = HashMap::new();
+    let context_keys = context_keys();
+    for (attack, line) in attacks {
+        given.insert(attack.id.clone());
+        if scope == Scope::WholeSource {
+            definitions.insert(attack.id.clone(), attack.clone());
+        }
+        let current = state.running.iter().find(|r| *r.id == *attack.id);
+        match current {
+            Some(running) if *running.origin != *origin => {
+                problems.push(
+                    AttackError::for_field(
+                        &attack.id,
+                        "id",
+                        format!(
+                            "an attack with this id runs from {}; change it there, or halt \
+                             it first",
+                            running.origin
+                        ),
+                    )
+                    .at_line(line),
+                );
+                continue;
+            }
+            Some(running) if running.definition() == attack => {
+                applied.unchanged.push(attack.id);
+                continue;
+            }
+            Some(running) => {
+                replacing.insert(Arc::as_ptr(running));
+                applied.replaced.push(attack.id.clone());
+            }
+            // A complete source restarts an attack that ended (it expired, or an operator
+            // halted it) only when its definition changes: a new version of a file that
+            // leaves the attack as it was is not a request to run it again.
+            None if scope == Scope::WholeSource
+                && state
+                    .applied
+                    .get(origin)
+                    .and_then(|previous| previous.get(&attack.id))
+                    .is_some_and(|previous| *previous == attack) =>
+            {
+                applied.unchanged.push(attack.id);
+                continue;
+            }
+            None => applied.started.push(attack.id.clone()),
+        }
+        match resolve(&attack, &context_keys) {
+            Ok(points) => resolved.push((attack, points)),
+            Err(errors) => problems.extend(errors.into_iter().map(|e| e.at_line(line))),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(refuse(&mut state, SourceError::new(origin, problems)));
+    }
+
+    let (ending, keep): (VecDeque<_>, VecDeque<_>) = std::mem::take(&mut state.running)
+        .into_iter()
+        .partition(|r| {
+            replacing.contains(&Arc::as_ptr(r))
+                || (scope == Scope::WholeSource && *r.origin == *origin && !given.contains(&*r.id))
+        });
+    state.running = keep;
+    applied.halted = ending
+        .iter()
+        .filter(|r| !replacing.contains(&Arc::as_ptr(r)))
+        .map(|r| r.id.to_string())
+        .collect();
+    let ending = Vec::from(ending);
+    // The replaced and removed attacks end before their successors start, so no call sees
+    // both; both happen under one hold of the lock, so no writer sees the gap.
+    for running in &ending {
+        running.finish(HALTED);
+        retire(
+            &mut state,
+            running,
+            now,
+            "replaced or removed by its source",
+        );
+    }
+    publish_ended(&ending);
+    launch(&mut state, resolved, origin);
+    if scope == Scope::WholeSource {
+        state.applied.insert(origin.to_owned(), definitions);
+    }
+    if state.running.is_empty() {
+        state.earliest_deadline = None;
+    }
+    drop(state);
+    wake_delays(&ending);
+    Ok(applied)
+}
+
+fn kill_switch_refusal(origin: &str) -> SourceError {
+    SourceError::new(
+        origin,
+        vec![AttackError::document(
+            None,
+            "the kill switch is engaged (FAULT_INJECTION=off, or set_kill_switch(true)); \
+             no attack can start"
+                .into(),
+        )],
+    )
+}
+
+/// The keys declared with `context_facets!`.
+fn context_keys() -> Vec<&'static str> {
+    CONTEXT_FACETS
+        .iter()
+        .flat_map(|keys| keys.iter().copied())
+        .collect()
+}
+
+/// Starts attacks already checked and resolved, and publishes them to their points.
+fn launch(
+    state: &mut State,
+    resolved: Vec<(Attack, Vec<&'static Point>)>,
+    origin: &str,
+) -> Vec<Arc<Running>> {
     let now = Instant::now();
     let origin: Arc<str> = origin.into();
     let mut started = Vec::with_capacity(resolved.len());
@@ -394,16 +555,39 @@ fn start_loaded(
             .map_or(deadline, |d| d.min(deadline));
         state.earliest_deadline = Some(earliest);
     }
-    publish_started(&started);
-    ensure_reaper(&mut state);
-    REAPER.notify_all();
-    Ok(started)
+    if !started.is_empty() {
+        publish_started(&started);
+        ensure_reaper(state);
+        REAPER.notify_all();
+    }
+    started
 }
 
 /// Records and logs a source that was refused before it reached the registry.
 pub(crate) fn record_refusal(error: &SourceError) {
     ensure_loaded();
+    record_refusal_loaded(error);
+}
+
+/// [`record_refusal`], for callers that run while the environment is read.
+pub(crate) fn record_refusal_loaded(error: &SourceError) {
     refuse(&mut state(), error.clone());
+}
+
+/// Halts every running attack of a complete source and forgets its last applied version,
+/// so that its next valid version starts all of its attacks. Returns the halted ids.
+pub(crate) fn halt_source(origin: &str) -> Vec<String> {
+    let mut state = state();
+    let now = Instant::now();
+    sweep(&mut state, now);
+    state.applied.remove(origin);
+    let (ending, keep): (VecDeque<_>, VecDeque<_>) = std::mem::take(&mut state.running)
+        .into_iter()
+        .partition(|r| *r.origin == *origin);
+    state.running = keep;
+    let ids = ending.iter().map(|r| r.id.to_string()).collect();
+    end_taken(state, &Vec::from(ending), HALTED, now);
+    ids
 }
 
 /// Records and logs a refused source, and returns its error.
@@ -816,15 +1000,18 @@ pub(crate) fn halt_all() -> usize {
     end_where(HALTED, |_| true)
 }
 
-/// Engages or releases the kill switch; engaging halts every attack.
-pub(crate) fn set_kill_switch(engaged: bool) {
+/// Engages or releases the kill switch; engaging halts every attack. Returns how many
+/// were halted.
+pub(crate) fn set_kill_switch(engaged: bool) -> usize {
     ensure_loaded();
     state().kill_switch = engaged;
     if engaged {
         let halted = halt_all();
         tracing::warn!(target: "fault_runtime", halted, "kill switch engaged: every attack halted");
+        halted
     } else {
         tracing::info!(target: "fault_runtime", "kill switch released");
+        0
     }
 }
 
@@ -893,15 +1080,68 @@ fn load_environment() {
     }
 
     if let Some(path) = std::env::var_os("FAULT_ATTACKS_FILE") {
-        let origin = format!("FAULT_ATTACKS_FILE={}", path.to_string_lossy());
-        apply_source(crate::source::read_file(path.as_ref(), &origin), &origin);
+        watch_environment_file(path.as_ref());
     }
+
+    start_admin_endpoint();
 
     let mut state = state();
     state.reading_environment = false;
     publish(&state, CATALOG.iter().copied());
     drop(state);
     warn_of_shared_names();
+}
+
+/// Starts the admin endpoint `FAULT_ADMIN_ADDR` asks for; a failure is an error of the
+/// environment, and the process goes on without the endpoint.
+fn start_admin_endpoint() {
+    #[cfg(feature = "admin")]
+    let refused = crate::admin::start_from_environment().err();
+    #[cfg(not(feature = "admin"))]
+    let refused = std::env::var_os("FAULT_ADMIN_ADDR").map(|_| {
+        SourceError::new(
+            "FAULT_ADMIN_ADDR",
+            vec![AttackError::document(
+                None,
+                "FAULT_ADMIN_ADDR is set, but the `admin` feature of fault-runtime is off: \
+                 no admin endpoint starts"
+                    .into(),
+            )],
+        )
+    });
+    if let Some(error) = refused {
+        refuse(&mut state(), error);
+    }
+}
+
+/// Watches `FAULT_ATTACKS_FILE` for the life of the process, every `FAULT_ATTACKS_POLL`.
+fn watch_environment_file(path: &std::path::Path) {
+    let origin = format!("FAULT_ATTACKS_FILE={}", path.display());
+    let poll = match std::env::var("FAULT_ATTACKS_POLL") {
+        Err(std::env::VarError::NotPresent) => Ok(crate::watch::DEFAULT_POLL),
+        Ok(text) => humantime::parse_duration(text.trim()).map_err(|error| {
+            format!("FAULT_ATTACKS_POLL={text:?} is not a duration such as `2s`: {error}")
+        }),
+        Err(std::env::VarError::NotUnicode(_)) => Err("FAULT_ATTACKS_POLL is not UTF-8".to_owned()),
+    };
+    match poll {
+        // A refusal is recorded, as an environment error, by the watch.
+        Ok(poll) => {
+            if let Ok(watch) = crate::watch::watch(path, poll, origin) {
+                watch.detach();
+            }
+        }
+        Err(reason) => {
+            let error = SourceError::new(
+                &origin,
+                vec![AttackError::document(
+                    None,
+                    format!("{reason}; the file is not read until the variable is fixed"),
+                )],
+            );
+            refuse(&mut state(), error);
+        }
+    }
 }
 
 /// Logs, once, the names that several functions share: an attack on such a name hits all

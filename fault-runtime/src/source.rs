@@ -25,26 +25,53 @@ pub fn format_of(path: &Path, text: &str) -> Format {
 /// A [`SourceError`] when the file cannot be read, is too large, or holds any invalid
 /// attack.
 pub fn read_file(path: &Path, origin: &str) -> Result<AttackSet, SourceError> {
-    let refuse =
-        |reason: String| SourceError::new(origin, vec![AttackError::document(None, reason)]);
-    let metadata = std::fs::metadata(path)
-        .map_err(|error| refuse(format!("cannot read {}: {error}", path.display())))?;
+    match read_text(path) {
+        Ok(text) => AttackSet::parse(&text, format_of(path, &text), origin),
+        Err(unread) => Err(SourceError::new(
+            origin,
+            vec![AttackError::document(None, unread.reason)],
+        )),
+    }
+}
+
+/// Why a file's text could not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Unread {
+    /// The file (or a directory on its path) does not exist.
+    #[cfg_attr(not(feature = "enabled"), allow(dead_code))]
+    pub(crate) missing: bool,
+    pub(crate) reason: String,
+}
+
+/// Reads an attack file's text: a regular file of at most [`MAX_FILE_BYTES`].
+pub(crate) fn read_text(path: &Path) -> Result<String, Unread> {
+    let unread = |error: &std::io::Error| Unread {
+        missing: error.kind() == std::io::ErrorKind::NotFound,
+        reason: format!("cannot read {}: {error}", path.display()),
+    };
+    let metadata = std::fs::metadata(path).map_err(|error| unread(&error))?;
     // A directory, a pipe or a device is refused before it is opened: reading a pipe with
     // no writer would block, and a device such as /dev/zero never ends.
     if !metadata.is_file() {
-        return Err(refuse(format!("{} is not a regular file", path.display())));
+        return Err(Unread {
+            missing: false,
+            reason: format!("{} is not a regular file", path.display()),
+        });
     }
     let mut text = String::new();
     let read = std::fs::File::open(path)
         .and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_string(&mut text))
-        .map_err(|error| refuse(format!("cannot read {}: {error}", path.display())))?;
+        .map_err(|error| unread(&error))?;
     if read as u64 > MAX_FILE_BYTES {
-        return Err(refuse(format!(
-            "{} is larger than the limit of {MAX_FILE_BYTES} bytes",
-            path.display()
-        )));
+        return Err(Unread {
+            missing: false,
+            reason: format!(
+                "{} is larger than the limit of {MAX_FILE_BYTES} bytes",
+                path.display()
+            ),
+        });
     }
-    AttackSet::parse(&text, format_of(path, &text), origin)
+    Ok(text)
 }
 
 #[cfg(test)]

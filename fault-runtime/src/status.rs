@@ -93,3 +93,19 @@ pub struct PointInfo {
     /// How many running attacks aim at the point.
     pub attacks: usize,
 }
+
+/// What a source's change did to the running attacks, by attack id: the result of a
+/// watched file's new version, or of a change through the admin endpoint.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// Attacks that were not running and now are.
+    pub started: Vec<String>,
+    /// Running attacks of the same source whose definition changed: halted, and started
+    /// again with the new one (counters and deadline start over).
+    pub replaced: Vec<String>,
+    /// Running attacks of the same source given again as they are: left running, with
+    /// their counters and deadline.
+    pub unchanged: Vec<String>,
+    /// Running attacks of the source that a complete set left out: halted.
+    pub halted: Vec<String>,
+}

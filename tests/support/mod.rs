@@ -4,6 +4,9 @@
 
 use std::future::Future;
 
+#[cfg(feature = "admin")]
+pub mod admin;
+
 use fault_runtime::{Attack, AttackGuard};
 
 /// Starts an attack that the test expects to be accepted.
