@@ -345,7 +345,7 @@ fn refusal(reply: &Reply, file: Option<&str>) -> String {
     };
     if status == StatusCode::UNAUTHORIZED {
         text.push_str(&format!(
-            " (the token from --token-file or {TOKEN_VAR} is missing or wrong)"
+            " (check the token of --token-file or {TOKEN_VAR})"
         ));
     }
     for problem in detail.iter().flat_map(|body| &body.error.problems) {
