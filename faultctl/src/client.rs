@@ -160,6 +160,9 @@ pub fn send_all(
         }
         outcomes
     });
+    // Dropping a runtime waits for its blocking tasks, and a name lookup that outlived its
+    // bound is one of those; the process is about to exit, so leave it behind.
+    runtime.shutdown_background();
     Ok(outcomes)
 }
 

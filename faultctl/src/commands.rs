@@ -112,8 +112,9 @@ fn report_check(
     match loaded {
         Ok(file) => writeln!(out, "{shown}: {} ok", count(file.set.len(), "attack")),
         Err(problems) => {
+            // A problem may quote the file, which may hold anything.
             for problem in problems {
-                writeln!(out, "{}", problem.located(&shown))?;
+                writeln!(out, "{}", printable(&problem.located(&shown)))?;
             }
             writeln!(
                 out,
