@@ -841,3 +841,33 @@ fn responses_are_json_objects_with_the_documented_shapes() {
         assert!(fault_runtime::halt("ep-shape"));
     });
 }
+
+#[test]
+fn connections_beyond_the_cap_wait_until_one_ends() {
+    run(0, async {
+        let (server, client) = start_server();
+        let addr = server.local_addr();
+        // Connections that send nothing hold every slot (until their head times out).
+        let idle: Vec<TcpStream> = tokio::task::spawn_blocking(move || {
+            (0..admin::MAX_CONNECTIONS)
+                .map(|_| TcpStream::connect(addr).expect("loopback connects"))
+                .collect()
+        })
+        .await
+        .unwrap();
+
+        let waiting = tokio::spawn({
+            let client = client.clone();
+            async move { client.get("/kill-switch").await }
+        });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(
+            !waiting.is_finished(),
+            "a request beyond the cap waits for a slot"
+        );
+
+        drop(idle);
+        let answer = waiting.await.unwrap();
+        assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
+    });
+}

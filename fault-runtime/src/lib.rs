@@ -55,7 +55,7 @@
 //!   halted and none can start. Any other value is reported as an error and counts as
 //!   `off`.
 //! - `FAULT_ADMIN_ADDR` and `FAULT_ADMIN_TOKEN`: start the admin endpoint (feature
-//!   `admin`, see [`admin`](crate#feature-admin)).
+//!   `admin`, see [its section](crate#feature-admin)).
 //!
 //! A source with any invalid attack applies none of them; the error names the attack, the
 //! field and the reason, is logged, and is kept for [`source_errors`].
