@@ -185,11 +185,14 @@ fn feature_on_idle_point_costs_at_most_a_few_instructions() {
     let overhead = annotated - plain;
     println!(
         "instructions per call: plain {plain:.2}, annotated (idle) {annotated:.2}, \
-         overhead {overhead:.2}"
+         overhead {overhead:.4}"
     );
+    // Whole instructions are compared: a run's count can differ by a handful of
+    // instructions in total (start-up work outside the loop does not cancel exactly), which
+    // shows as a few millionths per call, while a real regression adds a whole one per call.
     assert!(
-        overhead <= MAX_IDLE_INSTRUCTIONS,
-        "an idle point costs {overhead:.2} instructions per call over the plain twin \
+        overhead.round() <= MAX_IDLE_INSTRUCTIONS,
+        "an idle point costs {overhead:.4} instructions per call over the plain twin \
          ({annotated:.2} against {plain:.2}); the bound is {MAX_IDLE_INSTRUCTIONS}"
     );
 }
