@@ -473,7 +473,78 @@ struct Entry {
 #[serde(deny_unknown_fields)]
 struct JsonDocument {
     #[serde(default)]
-    attack: Vec<Value>,
+    attack: Vec<StrictValue>,
+}
+
+/// A JSON value read with duplicate keys refused at any depth. serde_json keeps the last of
+/// two equal keys, so `"dry_run": true, ..., "dry_run": false` would pass unnoticed and run
+/// an attack for real; TOML refuses such a text, and so does this.
+struct StrictValue(Value);
+
+impl<'de> Deserialize<'de> for StrictValue {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(StrictVisitor).map(StrictValue)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, value: bool) -> Result<Value, E> {
+        Ok(Value::Bool(value))
+    }
+
+    fn visit_i64<E>(self, value: i64) -> Result<Value, E> {
+        Ok(Value::from(value))
+    }
+
+    fn visit_u64<E>(self, value: u64) -> Result<Value, E> {
+        Ok(Value::from(value))
+    }
+
+    fn visit_f64<E>(self, value: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(value).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, value: &str) -> Result<Value, E> {
+        Ok(Value::String(value.to_owned()))
+    }
+
+    fn visit_string<E>(self, value: String) -> Result<Value, E> {
+        Ok(Value::String(value))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut values = Vec::new();
+        while let Some(StrictValue(value)) = seq.next_element()? {
+            values.push(value);
+        }
+        Ok(Value::Array(values))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if object.contains_key(&key) {
+                return Err(serde::de::Error::custom(format_args!(
+                    "the key {key:?} appears twice"
+                )));
+            }
+            let StrictValue(value) = map.next_value()?;
+            object.insert(key, value);
+        }
+        Ok(Value::Object(object))
+    }
 }
 
 impl AttackSet {
@@ -568,7 +639,7 @@ impl AttackSet {
                 Ok(document) => document
                     .attack
                     .into_iter()
-                    .map(|value| Entry {
+                    .map(|StrictValue(value)| Entry {
                         value,
                         line: None,
                         field_lines: BTreeMap::new(),
@@ -818,6 +889,10 @@ fn check_id(id: &str) -> Checked<()> {
     }
     if id.len() > 128 {
         return Err(("id", "is longer than 128 bytes".into()));
+    }
+    // `.` and `..` cannot be named in a URL path: the admin endpoint could not halt them.
+    if id.chars().all(|c| c == '.') {
+        return Err(("id", "must hold a letter, a digit, '_' or '-'".into()));
     }
     if let Some(bad) = id
         .chars()
@@ -1149,6 +1224,40 @@ fn attack_from_value(entry: &Entry, index: usize) -> Result<Attack, Vec<AttackEr
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_json_key_given_twice_is_refused_at_any_depth() {
+        for text in [
+            r#"{"attack": [{"id": "a", "point": "p", "error": "x", "dry_run": true, "dry_run": false}]}"#,
+            r#"{"attack": [{"id": "a", "point": "p", "error": "x", "facets": {"c": "1", "c": "2"}}]}"#,
+        ] {
+            let error = AttackSet::from_json(text).unwrap_err();
+            assert!(error.to_string().contains("appears twice"), "{error}");
+            assert_eq!(error.problems()[0].line(), Some(1), "{error}");
+        }
+        let once = r#"{"attack": [{"id": "a", "point": "p", "error": "x", "facets": {"c": ["1", "2"]}, "percent": 12.5}]}"#;
+        let set = AttackSet::from_json(once).unwrap();
+        assert_eq!(set.attacks()[0].percent(), 12.5);
+    }
+
+    #[test]
+    fn an_id_of_dots_alone_is_refused() {
+        for id in [".", "..", "..."] {
+            let error = Attack::builder(id, "p").error("x").build().unwrap_err();
+            assert_eq!(error.field(), Some("id"), "{error}");
+        }
+        assert!(Attack::builder("v1.2", "p").error("x").build().is_ok());
+    }
+
+    #[test]
+    fn control_characters_from_a_source_are_escaped_in_errors() {
+        let text = "{\"attack\": [{\"id\": \"a\\n2026-12-04 INFO forged\", \"point\": \"p\", \"error\": \"x\"}]}";
+        let error = AttackSet::parse(text, Format::Json, "origin\nforged").unwrap_err();
+        let shown = error.to_string();
+        assert_eq!(shown.lines().count(), 2, "one line per problem: {shown}");
+        assert!(shown.contains("a\\n2026-12-04 INFO forged"), "{shown}");
+        assert!(shown.starts_with("origin\\nforged: "), "{shown}");
+    }
     use super::*;
 
     #[test]
@@ -1265,7 +1374,7 @@ mod tests {
 
         prop_compose! {
             fn attack()(
-                id in "[A-Za-z0-9._-]{1,24}",
+                id in "[A-Za-z0-9_-][A-Za-z0-9._-]{0,23}",
                 point in "[a-z][a-z0-9._:-]{0,16}\\*?",
                 facets in proptest::collection::btree_map("[a-z_]{1,8}", facet_rule(), 0..4),
                 latency in proptest::option::of((nanos_up_to(MAX_LATENCY), nanos_up_to(MAX_LATENCY))),

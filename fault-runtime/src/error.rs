@@ -101,13 +101,33 @@ impl fmt::Display for AttackError {
             write!(f, "line {line}: ")?;
         }
         if let Some(id) = &self.attack_id {
-            write!(f, "attack `{id}`: ")?;
+            f.write_str("attack `")?;
+            write_escaped(f, id)?;
+            f.write_str("`: ")?;
         }
         if let Some(field) = &self.field {
-            write!(f, "field `{field}`: ")?;
+            f.write_str("field `")?;
+            write_escaped(f, field)?;
+            f.write_str("`: ")?;
         }
-        f.write_str(&self.reason)
+        write_escaped(f, &self.reason)
     }
+}
+
+/// Writes text that may come from an attack source with its control characters escaped,
+/// so that an id holding a line break cannot forge a line of the log it is written to.
+fn write_escaped(f: &mut fmt::Formatter<'_>, text: &str) -> fmt::Result {
+    if !text.chars().any(char::is_control) {
+        return f.write_str(text);
+    }
+    for c in text.chars() {
+        if c.is_control() {
+            write!(f, "{}", c.escape_default())?;
+        } else {
+            write!(f, "{c}")?;
+        }
+    }
+    Ok(())
 }
 
 impl Error for AttackError {}
@@ -148,10 +168,10 @@ impl SourceError {
 
 impl fmt::Display for SourceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_escaped(f, &self.origin)?;
         write!(
             f,
-            "{}: {} problem{}, nothing of it applied",
-            self.origin,
+            ": {} problem{}, nothing of it applied",
             self.problems.len(),
             if self.problems.len() == 1 { "" } else { "s" }
         )?;

@@ -357,6 +357,8 @@ fn start_loaded(
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Scope {
     /// Create or replace the given attacks by id; the origin's other attacks keep running.
+    // The admin endpoint is its one user.
+    #[cfg_attr(not(feature = "admin"), allow(dead_code))]
     Upsert,
     /// The set is the origin's complete desired set: the origin's running attacks that are
     /// not in it are halted.
@@ -369,6 +371,8 @@ pub(crate) enum Scope {
 /// An attack whose id runs with the same definition from the same origin is left alone,
 /// counters and deadline included, so that applying one set twice changes nothing. An id
 /// that runs from another origin is refused: each source changes only its own attacks.
+// The admin endpoint is its one user; watched files call `apply_loaded`.
+#[cfg_attr(not(feature = "admin"), allow(dead_code))]
 pub(crate) fn apply(
     origin: &str,
     attacks: Vec<(Attack, Option<usize>)>,

@@ -49,18 +49,29 @@ pub(crate) fn read_text(path: &Path) -> Result<String, Unread> {
         missing: error.kind() == std::io::ErrorKind::NotFound,
         reason: format!("cannot read {}: {error}", path.display()),
     };
-    let metadata = std::fs::metadata(path).map_err(|error| unread(&error))?;
-    // A directory, a pipe or a device is refused before it is opened: reading a pipe with
-    // no writer would block, and a device such as /dev/zero never ends.
-    if !metadata.is_file() {
-        return Err(Unread {
-            missing: false,
-            reason: format!("{} is not a regular file", path.display()),
-        });
+    let not_regular = || Unread {
+        missing: false,
+        reason: format!("{} is not a regular file", path.display()),
+    };
+    // A directory, a pipe or a device is refused without reading it: reading a pipe with
+    // no writer would block, and a device such as /dev/zero never ends. The path is
+    // checked first, so that such a file is not even opened, and the opened file is
+    // checked again, since the path may have been swapped for a pipe in between; opening
+    // without blocking makes that swap harmless too.
+    if !std::fs::metadata(path)
+        .map_err(|error| unread(&error))?
+        .is_file()
+    {
+        return Err(not_regular());
+    }
+    let file = open_without_blocking(path).map_err(|error| unread(&error))?;
+    if !file.metadata().map_err(|error| unread(&error))?.is_file() {
+        return Err(not_regular());
     }
     let mut text = String::new();
-    let read = std::fs::File::open(path)
-        .and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_string(&mut text))
+    let read = file
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_string(&mut text)
         .map_err(|error| unread(&error))?;
     if read as u64 > MAX_FILE_BYTES {
         return Err(Unread {
@@ -72,6 +83,15 @@ pub(crate) fn read_text(path: &Path) -> Result<String, Unread> {
         });
     }
     Ok(text)
+}
+
+/// Opens a file for reading; on Unix without waiting for a writer, should it be a pipe.
+fn open_without_blocking(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    options.open(path)
 }
 
 #[cfg(test)]
@@ -88,6 +108,26 @@ mod tests {
             let error = read_file(path, "test").unwrap_err();
             assert!(error.to_string().contains("not a regular file"), "{error}");
         }
+    }
+
+    /// The path check cannot see a pipe swapped in after it; opening one must then not
+    /// wait for a writer, and the opened file's own check refuses it.
+    #[cfg(unix)]
+    #[test]
+    fn a_pipe_is_opened_without_waiting_and_refused() {
+        let dir = std::env::temp_dir().join(format!("fault-runtime-fifo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("attacks.toml");
+        let _ = std::fs::remove_file(&fifo);
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if !made.is_ok_and(|status| status.success()) {
+            return;
+        }
+        let file = open_without_blocking(&fifo).unwrap();
+        assert!(!file.metadata().unwrap().is_file());
+        let error = read_text(&fifo).unwrap_err();
+        assert!(error.reason.contains("not a regular file"), "{error:?}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
