@@ -401,6 +401,16 @@ fn dropping_the_watch_halts_its_attacks_and_a_file_is_watched_once() {
     let watch = fault_runtime::watch_file(&path, POLL).unwrap();
     let again = fault_runtime::watch_file(&path, POLL).unwrap_err();
     assert!(again.to_string().contains("already watched"), "{again}");
+    // Another path to the same file is the same file.
+    let linked_dir = dir.path().join("linked");
+    std::os::unix::fs::symlink(dir.path(), &linked_dir).unwrap();
+    for other in [
+        dir.path().join(".").join("drop.toml"),
+        linked_dir.join("drop.toml"),
+    ] {
+        let again = fault_runtime::watch_file(&other, POLL).unwrap_err();
+        assert!(again.to_string().contains("already watched"), "{again}");
+    }
     assert!(drop_charge().is_err());
 
     drop(watch);

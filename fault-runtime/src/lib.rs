@@ -255,8 +255,10 @@ pub fn start_file(path: impl AsRef<std::path::Path>) -> Result<Vec<AttackGuard>,
 /// An id that runs from another source (the API, the admin endpoint, another file) makes
 /// the version invalid: each source changes only its own attacks.
 ///
-/// The watch reads the file on a thread of its own, so no caller of a point ever waits for
-/// the file system. Dropping the returned [`FileWatch`] stops the watch and halts the file's
+/// The file is read once in this call (for `FAULT_ATTACKS_FILE`, when the environment is
+/// read: call [`init`] at start-up so that this is not a request's first point call), then
+/// on a thread of its own, so no caller of a point waits for the file system afterwards.
+/// A pipe or a device put in the file's place is refused without being read. Dropping the returned [`FileWatch`] stops the watch and halts the file's
 /// attacks; [`FileWatch::detach`] keeps it for the life of the process. `FAULT_ATTACKS_FILE`
 /// starts such a watch, detached, polling every `FAULT_ATTACKS_POLL` (default
 /// [`DEFAULT_POLL`]).

@@ -636,6 +636,8 @@ fn resolve(
         if let Some(point) = points.iter().find(|p| !p.site().facet_keys.contains(&key)) {
             let mut known: Vec<&str> = point.site().facet_keys.to_vec();
             known.extend(context_keys);
+            known.sort_unstable();
+            known.dedup();
             let known = if known.is_empty() {
                 "none".to_owned()
             } else {
@@ -1128,6 +1130,23 @@ fn watch_environment_file(path: &std::path::Path) {
         }),
         Err(std::env::VarError::NotUnicode(_)) => Err("FAULT_ATTACKS_POLL is not UTF-8".to_owned()),
     };
+    let poll = poll.and_then(|poll| {
+        if (crate::watch::MIN_POLL..=crate::watch::MAX_POLL).contains(&poll) {
+            Ok(poll)
+        } else {
+            Err(format!(
+                "FAULT_ATTACKS_POLL={} is outside {}..={}",
+                humantime::format_duration(poll),
+                humantime::format_duration(crate::watch::MIN_POLL),
+                humantime::format_duration(crate::watch::MAX_POLL)
+            ))
+        }
+    });
+    let poll = if path.as_os_str().is_empty() {
+        Err("FAULT_ATTACKS_FILE is set but empty".to_owned())
+    } else {
+        poll
+    };
     match poll {
         // A refusal is recorded, as an environment error, by the watch.
         Ok(poll) => {
@@ -1140,7 +1159,10 @@ fn watch_environment_file(path: &std::path::Path) {
                 &origin,
                 vec![AttackError::document(
                     None,
-                    format!("{reason}; the file is not read until the variable is fixed"),
+                    format!(
+                        "{reason}; the file is not read: fix the variable and restart the \
+                         process"
+                    ),
                 )],
             );
             refuse(&mut state(), error);

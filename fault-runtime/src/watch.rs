@@ -81,6 +81,8 @@ enum Seen {
 
 struct Watch {
     path: PathBuf,
+    /// Where the file is, whatever path named it: see [`location`].
+    location: PathBuf,
     origin: String,
     poll: Duration,
     state: Mutex<WatchState>,
@@ -202,6 +204,22 @@ impl Watch {
     }
 }
 
+/// The file a path names, for telling whether two paths name one file: the path's
+/// directory with its symbolic links resolved, joined with the file's name.
+///
+/// The file name itself is not resolved: in a ConfigMap mount it is a link whose target
+/// changes with each version, while the file the operator means stays the same.
+#[cfg(feature = "enabled")]
+fn location(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    match (absolute.parent(), absolute.file_name()) {
+        (Some(dir), Some(name)) => std::fs::canonicalize(dir)
+            .unwrap_or_else(|_| dir.to_owned())
+            .join(name),
+        _ => absolute,
+    }
+}
+
 #[cfg(feature = "enabled")]
 fn log_halted(origin: &str, halted: &[String]) {
     if !halted.is_empty() {
@@ -231,8 +249,10 @@ pub(crate) fn watch(path: &Path, poll: Duration, origin: String) -> Result<FileW
         registry::record_refusal_loaded(&error);
         return Err(error);
     }
+    let location = location(path);
     let watch = Arc::new(Watch {
         path: path.to_owned(),
+        location,
         origin: origin.clone(),
         poll,
         state: Mutex::new(WatchState {
@@ -250,8 +270,12 @@ pub(crate) fn watch(path: &Path, poll: Duration, origin: String) -> Result<FileW
     });
     {
         let mut watched = watched();
-        if watched.iter().any(|w| w.origin == origin) {
-            let error = refuse(format!("{} is already watched", path.display()));
+        if let Some(other) = watched.iter().find(|w| w.location == watch.location) {
+            let error = refuse(format!(
+                "{} is already watched, as {}",
+                path.display(),
+                other.origin
+            ));
             registry::record_refusal_loaded(&error);
             return Err(error);
         }
