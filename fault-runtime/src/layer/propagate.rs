@@ -19,10 +19,10 @@ use crate::Facets;
 ///
 /// - each facet given with [`facet`](Self::facet) that is set, not empty and at most
 ///   [`MAX_VALUE_BYTES`](super::MAX_VALUE_BYTES) bytes long becomes a member, its value
-///   percent-encoded; other facets are never written;
+///   percent-encoded, in the order the facets were given; other facets are never written;
 /// - a `baggage` header the request already has is kept and merged into one header: a
 ///   member with a key written here is replaced, members that break the grammar are left
-///   out, the others keep their order, spelling and properties;
+///   out, the others keep their order, spelling and properties and come first;
 /// - the result stays within [`MAX_BAGGAGE_MEMBERS`](super::MAX_BAGGAGE_MEMBERS) members
 ///   and [`MAX_BAGGAGE_BYTES`](super::MAX_BAGGAGE_BYTES) bytes: the facets take the room
 ///   first, and members already there that do not fit are left out;
