@@ -22,9 +22,10 @@
 //! facet is not set from that header: a value that is too long is ignored, not cut, since a
 //! cut value could name someone else; a header given twice is ambiguous. Values are taken
 //! exactly as they arrive (the HTTP server has already trimmed the white space around
-//! them); no case folding, no decoding.
+//! them); no case folding, no decoding. Among several headers mapped to one facet key, the
+//! first mapping configured that gives a value wins.
 //!
-//! # Safety of the blast radius
+//! # Requests cannot widen an attack
 //!
 //! Headers and baggage only select among attacks that an operator started. Nothing in a
 //! request can start, change or widen an attack: the layer sets facet values and nothing
@@ -109,86 +110,8 @@
 //!
 //! The layer is a plain `tower` layer, so other tower-based servers take it the same way
 //! (tonic's `Server::builder().layer(...)`, for instance).
-//!
-//! # Baggage (feature `baggage`)
-//!
-//! [W3C Baggage](https://www.w3.org/TR/baggage/) carries key/value pairs from service to
-//! service in the `baggage` header, so an attack aimed at one customer can follow that
-//! customer's request through a fleet.
-//!
-//! On the way in, [`FacetsLayer::baggage`] makes a baggage member a facet, for the keys
-//! it is given only: every other member is ignored, so a caller cannot set a facet the
-//! service did not choose to take. On the way out, [`PropagateFacetsLayer`] wraps an HTTP
-//! client and writes the facets in scope into each request's `baggage` header, again for
-//! the keys it is given only. A service that does both passes the facets on:
-//!
-//! ```
-//! use fault_runtime::layer::{FacetsLayer, PropagateFacetsLayer};
-//!
-//! // Server side: the customer arrives in a header at the edge, or in baggage inside.
-//! let incoming = FacetsLayer::new()
-//!     .header("x-customer-id", "customer")
-//!     .baggage("customer", "customer");
-//! // Client side: the customer leaves in baggage.
-//! let outgoing = PropagateFacetsLayer::new().facet("customer", "customer");
-//! ```
-//!
-//! Reading follows the specification's grammar (members `key=value;properties`, optional
-//! white space around separators, keys are HTTP tokens, values percent-encoded UTF-8),
-//! with these choices:
-//!
-//! - Several `baggage` headers are one list.
-//! - A member that breaks the grammar is skipped; the others are kept. That includes a
-//!   stray `%` not followed by two hex digits, and a value whose decoded bytes are not
-//!   UTF-8 (the specification would replace them with U+FFFD; a replaced value is not the
-//!   one sent, so it selects nothing).
-//! - A baggage of more than [`MAX_BAGGAGE_BYTES`] bytes, all headers together, or more
-//!   than [`MAX_BAGGAGE_MEMBERS`] members is ignored whole: no facet comes from it.
-//! - A key that appears more than once with different values gives no facet; with the
-//!   same value, it is that value.
-//! - A value becomes a facet under the same rules as a header's: not empty, at most
-//!   [`MAX_VALUE_BYTES`] bytes once decoded.
-//! - Properties are accepted (their grammar checked) and otherwise ignored.
-//!
-//! ## Precedence
-//!
-//! For one facet key, a mapped header that gives a value wins over baggage, and the
-//! request's values win over the facets in scope around the layer. Among several headers
-//! (or several baggage keys) mapped to one facet key, the first mapping configured that
-//! gives a value wins.
-//!
-//! ## Clients
-//!
-//! [`PropagateFacetsLayer`] wraps any `tower` service that takes an `http::Request`: hyper-util's
-//! legacy `Client`, or a `tower::ServiceBuilder` stack around it. Clients that are not
-//! built on tower (reqwest, and reqwest-middleware, whose middleware is its own trait)
-//! cannot take the layer; call [`PropagateFacetsLayer::write_baggage`] on the request's
-//! headers instead, from such a middleware or just before sending.
-//!
-//! ```no_run
-//! use http_body_util::Empty;
-//! use hyper::body::Bytes;
-//! use hyper_util::client::legacy::Client;
-//! use hyper_util::rt::TokioExecutor;
-//! use fault_runtime::Facets;
-//! use fault_runtime::layer::PropagateFacetsLayer;
-//! use tower_layer::Layer as _;
-//! use tower_service::Service as _;
-//!
-//! #[tokio::main(flavor = "current_thread")]
-//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//!     let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
-//!     let mut client = PropagateFacetsLayer::new().facet("customer", "customer").layer(client);
-//!     let request = hyper::Request::get("http://127.0.0.1:8080/stock").body(Empty::new())?;
-//!     // Inside a request's scope, as a handler is; here one is made by hand.
-//!     let response = Facets::new()
-//!         .with("customer", "c-42")
-//!         .scope(|| client.call(request))
-//!         .await?;
-//!     println!("{}", response.status());
-//!     Ok(())
-//! }
-//! ```
+#![cfg_attr(feature = "baggage", doc = "")]
+#![cfg_attr(feature = "baggage", doc = include_str!("baggage.md"))]
 
 #[cfg(feature = "baggage")]
 mod baggage;
