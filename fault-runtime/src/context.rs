@@ -178,6 +178,37 @@ impl Facets {
     }
 }
 
+#[cfg(feature = "tower")]
+impl Facets {
+    /// Puts exactly these facets in scope on this thread, not laid over the ones there,
+    /// until the guard drops. For callers that built the set from [`Facets::current`]
+    /// already, so the merge of [`Facets::enter`] would redo their work.
+    pub(crate) fn enter_exactly(&self) -> FacetsGuard {
+        #[cfg(feature = "enabled")]
+        {
+            FacetsGuard {
+                previous: swap_current(self.clone()),
+                _not_send: PhantomData,
+            }
+        }
+        #[cfg(not(feature = "enabled"))]
+        {
+            FacetsGuard {
+                _not_send: PhantomData,
+            }
+        }
+    }
+
+    /// Wraps a future so that exactly these facets are in scope whenever it is polled; the
+    /// future-wrapping twin of [`Facets::enter_exactly`].
+    pub(crate) fn within_exactly<F: Future>(self, future: F) -> WithFacets<F> {
+        WithFacets {
+            facets: self,
+            future,
+        }
+    }
+}
+
 impl std::fmt::Debug for Facets {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Values are customer data: show the keys only.

@@ -41,6 +41,20 @@
 //! switch. It runs as a small server of its own, or mounts on the application's router as
 //! a `tower` service. It implies `enabled`.
 //!
+//! # Feature `tower`
+//!
+//! Adds the `layer` module: a `tower` layer that takes facets from request headers and
+//! puts them in scope while each request is handled, for axum, hyper and other tower-based
+//! servers. It does not imply `enabled`; with injection off the layer passes requests
+//! through.
+//!
+//! # Feature `baggage`
+//!
+//! Adds W3C Baggage to the `layer` module: allow-listed baggage members become facets on
+//! the way in, and a client-side layer writes allow-listed facets into outgoing requests'
+//! `baggage` header, so an attack aimed at one customer follows that customer's requests
+//! from service to service. It implies `tower`.
+//!
 //! # Attacks
 //!
 //! Start attacks with [`start`] (a typed [`Attack`]), [`start_toml`] or [`start_json`]
@@ -84,6 +98,9 @@ pub mod __private;
 
 #[cfg(feature = "admin")]
 pub mod admin;
+
+#[cfg(feature = "tower")]
+pub mod layer;
 
 pub use attack::{
     Attack, AttackBuilder, AttackSet, DEFAULT_DURATION, FacetMatch, Format, Latency, MAX_DURATION,

@@ -6,6 +6,8 @@ use std::future::Future;
 
 #[cfg(feature = "admin")]
 pub mod admin;
+#[cfg(feature = "tower")]
+pub mod layer;
 
 use fault_runtime::{Attack, AttackGuard};
 
