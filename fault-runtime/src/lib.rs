@@ -41,6 +41,24 @@
 //! switch. It runs as a small server of its own, or mounts on the application's router as
 //! a `tower` service. It implies `enabled`.
 //!
+//! # What it logs
+//!
+//! Events go to `tracing` with the target `fault_runtime` (`fault_runtime::admin` for the
+//! admin endpoint):
+//!
+//! - each injected impact, once, at warn: `fault injected`, with `point`, `attack`,
+//!   `impact` (the kind, as above) and, when it adds latency, `latency_ms`;
+//! - each call a dry run would have hit, at info: `dry run: a fault would have been
+//!   injected`, with the same fields and `dry_run = true`;
+//! - attack starts and ends at info, once per attack, with how it ended and its counts;
+//!   each refused source once, at error, with every problem (a refusal of the admin
+//!   endpoint at warn, by the endpoint, with the peer).
+//!
+//! Nothing is logged for a call that no attack hits. Facet values are customer data, so
+//! the impact events leave them out unless an operator opts in with
+//! [`set_log_facet_values`] or `FAULT_LOG_FACETS=on`: they then carry a `facets` field such
+//! as `customer=c-42 country=NL`.
+//!
 //! # Attacks
 //!
 //! Start attacks with [`start`] (a typed [`Attack`]), [`start_toml`] or [`start_json`]
@@ -54,6 +72,9 @@
 //! - `FAULT_INJECTION`: `on` or `off`. `off` engages the kill switch: every attack is
 //!   halted and none can start. Any other value is reported as an error and counts as
 //!   `off`.
+//! - `FAULT_LOG_FACETS`: `on` or `off` (the default). `on` adds the facets of each hit
+//!   call to its log event, as [`set_log_facet_values`] does. Any other value is reported
+//!   as an error and counts as `off`.
 //! - `FAULT_ADMIN_ADDR` and `FAULT_ADMIN_TOKEN`: start the admin endpoint (feature
 //!   `admin`, see [its section](crate#feature-admin)).
 //!
@@ -117,7 +138,7 @@ const COMPILED_OUT: &str = "fault injection is compiled out: turn on the `enable
 /// # Errors
 ///
 /// Every refused environment source: an invalid `FAULT_ATTACKS` or `FAULT_ATTACKS_FILE`, a
-/// `FAULT_INJECTION` other than `on` or `off`, a `FAULT_ADMIN_ADDR` whose admin endpoint
+/// `FAULT_INJECTION` or `FAULT_LOG_FACETS` other than `on` or `off`, a `FAULT_ADMIN_ADDR` whose admin endpoint
 /// could not start (or that is set without the `admin` feature). With the `enabled` feature
 /// off, any of these variables being set is an error too, since none of them can take
 /// effect.
@@ -129,6 +150,7 @@ pub fn init() -> Result<(), Vec<SourceError>> {
         "FAULT_ATTACKS",
         "FAULT_ATTACKS_FILE",
         "FAULT_INJECTION",
+        "FAULT_LOG_FACETS",
         "FAULT_ADMIN_ADDR",
     ]
     .into_iter()
@@ -309,7 +331,7 @@ fn start_parsed(
         Ok(set) => start_origin(set, origin),
         Err(error) => {
             #[cfg(feature = "enabled")]
-            registry::record_refusal(&error);
+            registry::record_refusal(&error, registry::RefusalLog::Registry);
             Err(error)
         }
     }
@@ -365,6 +387,22 @@ pub fn set_kill_switch(engaged: bool) {
     registry::set_kill_switch(engaged);
     #[cfg(not(feature = "enabled"))]
     let _ = engaged;
+}
+
+/// Makes the `tracing` event of each injected impact (and of each dry-run hit) carry the
+/// facets of the call it hit, as a `facets` field of `key=value` pairs (`true`), or not
+/// (`false`, the default).
+///
+/// Facet values are customer data (a customer id, a country), so they are left out unless
+/// an operator asks: turn this on for a drill whose logs may hold them. The environment's
+/// `FAULT_LOG_FACETS=on` does the same when the runtime reads it; a call of this function
+/// overrides it. A change is logged. With the `enabled` feature off, nothing is logged and
+/// this does nothing.
+pub fn set_log_facet_values(on: bool) {
+    #[cfg(feature = "enabled")]
+    registry::set_log_facet_values(on);
+    #[cfg(not(feature = "enabled"))]
+    let _ = on;
 }
 
 /// Whether the kill switch is engaged (by [`set_kill_switch`] or `FAULT_INJECTION`).

@@ -6,6 +6,7 @@ use std::future::Future;
 
 #[cfg(feature = "admin")]
 pub mod admin;
+pub mod logs;
 
 use fault_runtime::{Attack, AttackGuard};
 
