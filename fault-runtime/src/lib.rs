@@ -41,6 +41,26 @@
 //! switch. It runs as a small server of its own, or mounts on the application's router as
 //! a `tower` service. It implies `enabled`.
 //!
+//! # Feature `metrics`
+//!
+//! Counts, through the [`metrics`](https://docs.rs/metrics/0.24) facade, the calls each
+//! running attack matches and hits, for whatever recorder the application installs (a
+//! Prometheus exporter, say). It implies `enabled`. The counters:
+//!
+//! | name | labels | counts |
+//! |---|---|---|
+//! | `fault_calls_matched_total` | `point`, `attack` | calls the attack matched: its points and facets, while it runs, before sampling |
+//! | `fault_calls_hit_total` | `point`, `attack`, `impact` | calls the attack hit |
+//! | `fault_calls_dry_run_hit_total` | `point`, `attack`, `impact` | calls a dry-run attack would have hit |
+//!
+//! `point` is the point's name, `attack` the attack's id, and `impact` the kind of the
+//! impact: `latency`, `error`, `panic`, `latency+error` or `latency+panic` (one attack may
+//! add latency and fail the call; that is one hit). No label carries a facet value: those
+//! are customer data, and would make a series per customer. The counters of an attack at a
+//! point are registered with the recorder on their first increment and kept with the
+//! attack, so install the recorder at start-up, before attacks match calls. A point no
+//! attack names counts nothing, and costs what it costs without the feature.
+//!
 //! # What it logs
 //!
 //! Events go to `tracing` with the target `fault_runtime` (`fault_runtime::admin` for the
@@ -92,6 +112,8 @@ mod source;
 mod status;
 mod watch;
 
+#[cfg(feature = "metrics")]
+mod counters;
 #[cfg(feature = "enabled")]
 mod delay;
 #[cfg(feature = "enabled")]
@@ -398,6 +420,13 @@ pub fn set_kill_switch(engaged: bool) {
 /// `FAULT_LOG_FACETS=on` does the same when the runtime reads it; a call of this function
 /// overrides it. A change is logged. With the `enabled` feature off, nothing is logged and
 /// this does nothing.
+///
+/// ```
+/// // A drill on a test customer, whose logs may show who was hit:
+/// fault_runtime::set_log_facet_values(true);
+/// // ... run the drill, then leave customer data out of the logs again:
+/// fault_runtime::set_log_facet_values(false);
+/// ```
 pub fn set_log_facet_values(on: bool) {
     #[cfg(feature = "enabled")]
     registry::set_log_facet_values(on);

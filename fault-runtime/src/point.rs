@@ -269,6 +269,16 @@ pub(crate) enum ImpactKind {
 }
 
 impl ImpactKind {
+    /// Every kind, in the order of [`ImpactKind::index`].
+    #[cfg(feature = "metrics")]
+    pub(crate) const ALL: [ImpactKind; 5] = [
+        ImpactKind::Latency,
+        ImpactKind::Error,
+        ImpactKind::Panic,
+        ImpactKind::LatencyError,
+        ImpactKind::LatencyPanic,
+    ];
+
     /// The kind of an impact with these parts, or `None` when it has none. A panic wins
     /// over an error, as it does when the call is concluded.
     fn of(latency: bool, error: bool, panic: bool) -> Option<Self> {
@@ -282,7 +292,7 @@ impl ImpactKind {
         }
     }
 
-    /// The name in logs.
+    /// The name in logs and counter labels.
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             ImpactKind::Latency => "latency",
@@ -291,6 +301,12 @@ impl ImpactKind {
             ImpactKind::LatencyError => "latency+error",
             ImpactKind::LatencyPanic => "latency+panic",
         }
+    }
+
+    /// The position in [`ImpactKind::ALL`].
+    #[cfg(feature = "metrics")]
+    pub(crate) fn index(self) -> usize {
+        self as usize
     }
 }
 

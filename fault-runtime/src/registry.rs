@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 
 use crate::__private::{CATALOG, CONTEXT_FACETS};
 use crate::attack::{Attack, AttackSet, FacetMatch, Format};
+#[cfg(feature = "metrics")]
+use crate::counters::Counters;
 use crate::error::{AttackError, SourceError};
 use crate::point::{Call, FacetValue, Impact, Point};
 use crate::status::{Applied, AttackState, AttackStatus};
@@ -159,6 +161,10 @@ pub(crate) struct Aimed {
     pub(crate) running: Arc<Running>,
     /// One per rule of `running.facets`, in the same order.
     sources: Box<[Source]>,
+    /// The attack's counters at this point, shared by the copies of this entry that each
+    /// new list of the point's attacks holds.
+    #[cfg(feature = "metrics")]
+    counters: Arc<Counters>,
 }
 
 /// Where a point finds the value of a facet an attack names.
@@ -185,15 +191,23 @@ impl Aimed {
         Self {
             running: Arc::clone(running),
             sources,
+            #[cfg(feature = "metrics")]
+            counters: Arc::new(Counters::new(
+                point.site().name,
+                Arc::clone(&running.id),
+                running.attack.dry_run,
+            )),
         }
     }
 
     /// Counts a call that matched the attack here.
     pub(crate) fn count_match(&self) {
         self.running.matched.fetch_add(1, Ordering::Relaxed);
+        #[cfg(feature = "metrics")]
+        self.counters.matched();
     }
 
-    /// Logs, at warn, an impact the attack applied to a call of this point.
+    /// Logs, at warn, and counts an impact the attack applied to a call of this point.
     pub(crate) fn report_impact(&self, point: &'static str, impact: &Impact, call: &Call<'_>) {
         tracing::warn!(
             target: "fault_runtime",
@@ -204,9 +218,11 @@ impl Aimed {
             facets = logged_facets(call),
             "fault injected"
         );
+        #[cfg(feature = "metrics")]
+        self.counters.hit(impact.kind);
     }
 
-    /// Logs, at info, an impact a dry run would have applied to a call.
+    /// Logs, at info, and counts an impact a dry run would have applied to a call.
     pub(crate) fn report_dry_run(&self, point: &'static str, impact: &Impact, call: &Call<'_>) {
         tracing::info!(
             target: "fault_runtime",
@@ -218,6 +234,8 @@ impl Aimed {
             dry_run = true,
             "dry run: a fault would have been injected"
         );
+        #[cfg(feature = "metrics")]
+        self.counters.hit(impact.kind);
     }
 
     /// Whether the call carries every facet the attack names, with an accepted value.
