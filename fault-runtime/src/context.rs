@@ -9,104 +9,10 @@
 //! With the `enabled` feature off, a `Facets` value records nothing and every method is a
 //! plain pass-through, so middleware that builds it costs nothing in release builds.
 //!
-//! # Carrying the context into spawned work
-//!
-//! The context lives with the thread or the task that entered it. Work that leaves them (a
-//! task given to `tokio::spawn`, a closure run by another thread, a blocking pool or a
-//! rayon pool) does not see it unless it is captured where the work is made, with
-//! [`Facets::current`], and handed over with one of three wrappers:
-//!
-//! | the work is | wrap it with | so that |
-//! |---|---|---|
-//! | a future (`tokio::spawn`) | [`Facets::within`] | every poll is in scope |
-//! | a closure run once (`std::thread::spawn`, `spawn_blocking`, `rayon::spawn`, `rayon::join`) | [`Facets::carry`] | the run is in scope |
-//! | a closure run per item (`par_iter().map(...)`, `for_each`) | [`Facets::carry_each`] | each call is in scope, on whatever thread makes it |
-//!
-//! Each wrapper puts the captured facets in scope while the work runs and takes them out
-//! when it returns, so a pool thread that runs items of several requests in turn sees each
-//! item's own facets, never the previous one's. Work handed over without a wrapper sees no
-//! facets at all (or, on a thread that is itself inside a scope, that thread's), and an
-//! attack aimed through the context does not reach it.
-//!
-//! In the examples, `customer()` stands for any work that reads the context, such as a
-//! call of an annotated function: it returns the customer it sees.
-//!
-//! A task:
-//!
-//! ```
-//! use fault_runtime::Facets;
-//!
-//! fn customer() -> Option<String> {
-//!     Facets::current().get("customer").map(str::to_owned)
-//! }
-//!
-//! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() {
-//! let request = Facets::new().with("customer", "c-42");
-//! let seen = request
-//!     .within(async {
-//!         // Captured here, in the request's scope; the task may run on any worker.
-//!         let task = Facets::current().within(async { customer() });
-//!         tokio::spawn(task).await.unwrap()
-//!     })
-//!     .await;
-//! assert_eq!(seen.as_deref(), fault_runtime::ENABLED.then_some("c-42"));
-//! # }
-//! ```
-//!
-//! Blocking work on tokio's pool, and a thread of its own:
-//!
-//! ```
-//! # use fault_runtime::Facets;
-//! # fn customer() -> Option<String> {
-//! #     Facets::current().get("customer").map(str::to_owned)
-//! # }
-//! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() {
-//! let request = Facets::new().with("customer", "c-42");
-//! let (blocking, thread) = request
-//!     .within(async {
-//!         let blocking = tokio::task::spawn_blocking(Facets::current().carry(customer));
-//!         let thread = std::thread::spawn(Facets::current().carry(customer));
-//!         (blocking.await.unwrap(), thread.join().unwrap())
-//!     })
-//!     .await;
-//! assert_eq!(blocking.as_deref(), fault_runtime::ENABLED.then_some("c-42"));
-//! assert_eq!(thread.as_deref(), fault_runtime::ENABLED.then_some("c-42"));
-//! # }
-//! ```
-//!
-//! A rayon pool: [`Facets::carry_each`] for the items of a parallel iterator,
-//! [`Facets::carry`] for `rayon::spawn` and each side of `rayon::join`:
-//!
-//! ```
-//! # use fault_runtime::Facets;
-//! # fn customer() -> Option<String> {
-//! #     Facets::current().get("customer").map(str::to_owned)
-//! # }
-//! use rayon::prelude::*;
-//!
-//! let orders = vec![100_u64, 250, 75];
-//! let request = Facets::new().with("customer", "c-42");
-//! let (per_order, (left, right), spawned) = request.scope(|| {
-//!     let per_order: Vec<Option<String>> = orders
-//!         .par_iter()
-//!         .map(Facets::current().carry_each(|_order| customer()))
-//!         .collect();
-//!
-//!     let facets = Facets::current();
-//!     let sides = rayon::join(facets.carry(customer), facets.carry(customer));
-//!
-//!     let (sender, receiver) = std::sync::mpsc::channel();
-//!     rayon::spawn(facets.carry(move || sender.send(customer()).unwrap()));
-//!     (per_order, sides, receiver.recv().unwrap())
-//! });
-//!
-//! let expected = fault_runtime::ENABLED.then_some("c-42");
-//! assert!(per_order.iter().all(|seen| seen.as_deref() == expected));
-//! assert_eq!((left.as_deref(), right.as_deref()), (expected, expected));
-//! assert_eq!(spawned.as_deref(), expected);
-//! ```
+//! Work that leaves the current task (a task given to `tokio::spawn`, a closure run by
+//! another thread, a blocking pool or a rayon pool) sees the context only when it is
+//! carried there: see [`Facets`], whose docs show [`Facets::within`], [`Facets::carry`] and
+//! [`Facets::carry_each`] with tokio, threads and rayon.
 
 use std::future::Future;
 use std::marker::PhantomData;
@@ -117,6 +23,105 @@ use std::task::{Context, Poll};
 /// A set of request facets: key/value facts such as `customer=c-42`.
 ///
 /// Cloning is cheap (a reference count).
+///
+/// # Carrying the context into spawned work
+///
+/// The context lives with the thread or the task that entered it. Work that leaves them (a
+/// task given to `tokio::spawn`, a closure run by another thread, a blocking pool or a
+/// rayon pool) does not see it unless it is captured where the work is made, with
+/// [`Facets::current`], and handed over with one of three wrappers:
+///
+/// - a future (`tokio::spawn`): [`Facets::within`], and every poll is in scope;
+/// - a closure run once (`std::thread::spawn`, `spawn_blocking`, `rayon::spawn`, each side
+///   of `rayon::join`): [`Facets::carry`], and the run is in scope;
+/// - a closure run per item (`par_iter().map(...)`, `for_each`): [`Facets::carry_each`], and
+///   each call is in scope, on whatever thread makes it.
+///
+/// Each wrapper puts the captured facets in scope while the work runs and takes them out
+/// when it returns, so a pool thread that runs items of several requests in turn sees each
+/// item's own facets, never the previous one's. Work handed over without a wrapper sees no
+/// facets at all (or, on a thread that is itself inside a scope, that thread's), and an
+/// attack aimed through the context does not reach it.
+///
+/// In the examples, `customer()` stands for any work that reads the context, such as a
+/// call of an annotated function: it returns the customer it sees.
+///
+/// A task:
+///
+/// ```
+/// use fault_runtime::Facets;
+///
+/// fn customer() -> Option<String> {
+///     Facets::current().get("customer").map(str::to_owned)
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let request = Facets::new().with("customer", "c-42");
+/// let seen = request
+///     .within(async {
+///         // Captured here, in the request's scope; the task may run on any worker.
+///         let task = Facets::current().within(async { customer() });
+///         tokio::spawn(task).await.unwrap()
+///     })
+///     .await;
+/// assert_eq!(seen.as_deref(), fault_runtime::ENABLED.then_some("c-42"));
+/// # }
+/// ```
+///
+/// Blocking work on tokio's pool, and a thread of its own:
+///
+/// ```
+/// # use fault_runtime::Facets;
+/// # fn customer() -> Option<String> {
+/// #     Facets::current().get("customer").map(str::to_owned)
+/// # }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let request = Facets::new().with("customer", "c-42");
+/// let (blocking, thread) = request
+///     .within(async {
+///         let blocking = tokio::task::spawn_blocking(Facets::current().carry(customer));
+///         let thread = std::thread::spawn(Facets::current().carry(customer));
+///         (blocking.await.unwrap(), thread.join().unwrap())
+///     })
+///     .await;
+/// assert_eq!(blocking.as_deref(), fault_runtime::ENABLED.then_some("c-42"));
+/// assert_eq!(thread.as_deref(), fault_runtime::ENABLED.then_some("c-42"));
+/// # }
+/// ```
+///
+/// A rayon pool: [`Facets::carry_each`] for the items of a parallel iterator,
+/// [`Facets::carry`] for `rayon::spawn` and each side of `rayon::join`:
+///
+/// ```
+/// # use fault_runtime::Facets;
+/// # fn customer() -> Option<String> {
+/// #     Facets::current().get("customer").map(str::to_owned)
+/// # }
+/// use rayon::prelude::*;
+///
+/// let orders = vec![100_u64, 250, 75];
+/// let request = Facets::new().with("customer", "c-42");
+/// let (per_order, (left, right), spawned) = request.scope(|| {
+///     let per_order: Vec<Option<String>> = orders
+///         .par_iter()
+///         .map(Facets::current().carry_each(|_order| customer()))
+///         .collect();
+///
+///     let facets = Facets::current();
+///     let sides = rayon::join(facets.carry(customer), facets.carry(customer));
+///
+///     let (sender, receiver) = std::sync::mpsc::channel();
+///     rayon::spawn(facets.carry(move || sender.send(customer()).unwrap()));
+///     (per_order, sides, receiver.recv().unwrap())
+/// });
+///
+/// let expected = fault_runtime::ENABLED.then_some("c-42");
+/// assert!(per_order.iter().all(|seen| seen.as_deref() == expected));
+/// assert_eq!((left.as_deref(), right.as_deref()), (expected, expected));
+/// assert_eq!(spawned.as_deref(), expected);
+/// ```
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Facets {
     // Sorted by key, keys unique. Requests carry a handful of facets, so a sorted list
@@ -267,7 +272,7 @@ impl Facets {
     /// every time it is polled, on whatever thread polls it.
     ///
     /// `Facets::current().within(task)` carries the request's context into a task given to
-    /// `tokio::spawn`; see the [module docs](self#carrying-the-context-into-spawned-work).
+    /// `tokio::spawn`; see [carrying the context](Facets#carrying-the-context-into-spawned-work).
     pub fn within<F: Future>(&self, future: F) -> WithFacets<F> {
         WithFacets {
             facets: self.over(&Facets::current()),
