@@ -6,12 +6,13 @@
 //! ([`Facets::within`]), it is seen by every point called inside, across `.await`, and
 //! merged with the point's own facets (the point's value wins on a clash).
 //!
-//! Work that leaves the current task does not inherit the context: capture it explicitly,
-//! `tokio::spawn(Facets::current().within(job))`, or move `Facets::current()` into the
-//! thread and call [`Facets::scope`] there.
-//!
 //! With the `enabled` feature off, a `Facets` value records nothing and every method is a
 //! plain pass-through, so middleware that builds it costs nothing in release builds.
+//!
+//! Work that leaves the current task (a task given to `tokio::spawn`, a closure run by
+//! another thread, a blocking pool or a rayon pool) sees the context only when it is
+//! carried there: see [`Facets`], whose docs show [`Facets::within`], [`Facets::carry`] and
+//! [`Facets::carry_each`] with tokio, threads and rayon.
 
 use std::future::Future;
 use std::marker::PhantomData;
@@ -22,6 +23,105 @@ use std::task::{Context, Poll};
 /// A set of request facets: key/value facts such as `customer=c-42`.
 ///
 /// Cloning is cheap (a reference count).
+///
+/// # Carrying the context into spawned work
+///
+/// The context lives with the thread or the task that entered it. Work that leaves them (a
+/// task given to `tokio::spawn`, a closure run by another thread, a blocking pool or a
+/// rayon pool) does not see it unless it is captured where the work is made, with
+/// [`Facets::current`], and handed over with one of three wrappers:
+///
+/// - a future (`tokio::spawn`): [`Facets::within`], and every poll is in scope;
+/// - a closure run once (`std::thread::spawn`, `spawn_blocking`, `rayon::spawn`, each side
+///   of `rayon::join`): [`Facets::carry`], and the run is in scope;
+/// - a closure run per item (`par_iter().map(...)`, `for_each`): [`Facets::carry_each`], and
+///   each call is in scope, on whatever thread makes it.
+///
+/// Each wrapper puts the captured facets in scope while the work runs and takes them out
+/// when it returns, so a pool thread that runs items of several requests in turn sees each
+/// item's own facets, never the previous one's. Work handed over without a wrapper sees no
+/// facets at all (or, on a thread that is itself inside a scope, that thread's), and an
+/// attack aimed through the context does not reach it.
+///
+/// In the examples, `customer()` stands for any work that reads the context, such as a
+/// call of an annotated function: it returns the customer it sees.
+///
+/// A task:
+///
+/// ```
+/// use fault_runtime::Facets;
+///
+/// fn customer() -> Option<String> {
+///     Facets::current().get("customer").map(str::to_owned)
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let request = Facets::new().with("customer", "c-42");
+/// let seen = request
+///     .within(async {
+///         // Captured here, in the request's scope; the task may run on any worker.
+///         let task = Facets::current().within(async { customer() });
+///         tokio::spawn(task).await.unwrap()
+///     })
+///     .await;
+/// assert_eq!(seen.as_deref(), fault_runtime::ENABLED.then_some("c-42"));
+/// # }
+/// ```
+///
+/// Blocking work on tokio's pool, and a thread of its own:
+///
+/// ```
+/// # use fault_runtime::Facets;
+/// # fn customer() -> Option<String> {
+/// #     Facets::current().get("customer").map(str::to_owned)
+/// # }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let request = Facets::new().with("customer", "c-42");
+/// let (blocking, thread) = request
+///     .within(async {
+///         let blocking = tokio::task::spawn_blocking(Facets::current().carry(customer));
+///         let thread = std::thread::spawn(Facets::current().carry(customer));
+///         (blocking.await.unwrap(), thread.join().unwrap())
+///     })
+///     .await;
+/// assert_eq!(blocking.as_deref(), fault_runtime::ENABLED.then_some("c-42"));
+/// assert_eq!(thread.as_deref(), fault_runtime::ENABLED.then_some("c-42"));
+/// # }
+/// ```
+///
+/// A rayon pool: [`Facets::carry_each`] for the items of a parallel iterator,
+/// [`Facets::carry`] for `rayon::spawn` and each side of `rayon::join`:
+///
+/// ```
+/// # use fault_runtime::Facets;
+/// # fn customer() -> Option<String> {
+/// #     Facets::current().get("customer").map(str::to_owned)
+/// # }
+/// use rayon::prelude::*;
+///
+/// let orders = vec![100_u64, 250, 75];
+/// let request = Facets::new().with("customer", "c-42");
+/// let (per_order, (left, right), spawned) = request.scope(|| {
+///     let per_order: Vec<Option<String>> = orders
+///         .par_iter()
+///         .map(Facets::current().carry_each(|_order| customer()))
+///         .collect();
+///
+///     let facets = Facets::current();
+///     let sides = rayon::join(facets.carry(customer), facets.carry(customer));
+///
+///     let (sender, receiver) = std::sync::mpsc::channel();
+///     rayon::spawn(facets.carry(move || sender.send(customer()).unwrap()));
+///     (per_order, sides, receiver.recv().unwrap())
+/// });
+///
+/// let expected = fault_runtime::ENABLED.then_some("c-42");
+/// assert!(per_order.iter().all(|seen| seen.as_deref() == expected));
+/// assert_eq!((left.as_deref(), right.as_deref()), (expected, expected));
+/// assert_eq!(spawned.as_deref(), expected);
+/// ```
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Facets {
     // Sorted by key, keys unique. Requests carry a handful of facets, so a sorted list
@@ -170,10 +270,111 @@ impl Facets {
 
     /// Wraps a future so that these facets, laid over the ones in scope now, are in scope
     /// every time it is polled, on whatever thread polls it.
+    ///
+    /// `Facets::current().within(task)` carries the request's context into a task given to
+    /// `tokio::spawn`; see [carrying the context](Facets#carrying-the-context-into-spawned-work).
     pub fn within<F: Future>(&self, future: F) -> WithFacets<F> {
         WithFacets {
             facets: self.over(&Facets::current()),
             future,
+        }
+    }
+
+    /// Wraps a closure that runs once, elsewhere, so that these facets, laid over the ones
+    /// in scope now, are in scope while it runs, on whatever thread runs it.
+    ///
+    /// `Facets::current().carry(work)` carries the request's context into
+    /// `std::thread::spawn`, `tokio::task::spawn_blocking`, `rayon::spawn` or a side of
+    /// `rayon::join`. While `work` runs, the facets in scope are exactly the captured ones:
+    /// those the running thread had are set aside, and are back when it returns or unwinds.
+    ///
+    /// With the `enabled` feature off, this returns `work` itself.
+    ///
+    /// ```
+    /// use fault_runtime::Facets;
+    ///
+    /// let request = Facets::new().with("customer", "c-42");
+    /// let worker = request.scope(|| {
+    ///     std::thread::spawn(Facets::current().carry(|| {
+    ///         Facets::current().get("customer").map(str::to_owned)
+    ///     }))
+    /// });
+    /// let seen = worker.join().unwrap();
+    /// assert_eq!(seen.as_deref(), fault_runtime::ENABLED.then_some("c-42"));
+    /// ```
+    pub fn carry<F, R>(&self, work: F) -> impl FnOnce() -> R + use<F, R>
+    where
+        F: FnOnce() -> R,
+    {
+        #[cfg(feature = "enabled")]
+        {
+            let facets = self.over(&Facets::current());
+            move || {
+                let _guard = facets.install();
+                work()
+            }
+        }
+        #[cfg(not(feature = "enabled"))]
+        {
+            work
+        }
+    }
+
+    /// Wraps a closure that runs once per item, elsewhere, so that these facets, laid over
+    /// the ones in scope now, are in scope during each call, on whatever thread makes it.
+    ///
+    /// `Facets::current().carry_each(f)` carries the request's context into the items of a
+    /// rayon parallel iterator: `items.par_iter().map(Facets::current().carry_each(f))`.
+    /// Each call sets the captured facets in scope and takes them out when it returns, so a
+    /// pool thread that interleaves the items of several requests sees each item's own.
+    /// The wrapper is `Send` and `Sync` when `work` is.
+    ///
+    /// It wraps a closure of one argument, which covers `map`, `filter`, `for_each` and
+    /// their kin. Adaptors that call with two (`fold`, `reduce`, the `_with` ones) can
+    /// capture `Facets::current()` and call [`Facets::scope`] inside their closure: that lays
+    /// the captured facets over those of the thread that runs it, which on a pool thread
+    /// are usually none. With the `enabled` feature off, this returns `work` itself.
+    ///
+    /// ```
+    /// use fault_runtime::Facets;
+    ///
+    /// let request = Facets::new().with("customer", "c-42");
+    /// let tag = request.scope(|| {
+    ///     Facets::current().carry_each(|order: u64| {
+    ///         let customer = Facets::current().get("customer").unwrap_or("nobody").to_owned();
+    ///         format!("{customer}:{order}")
+    ///     })
+    /// });
+    /// // Outside the request's scope, each call still sees its facets.
+    /// let expected = if fault_runtime::ENABLED { "c-42:7" } else { "nobody:7" };
+    /// assert_eq!(tag(7), expected);
+    /// ```
+    pub fn carry_each<F, A, R>(&self, work: F) -> impl Fn(A) -> R + use<F, A, R>
+    where
+        F: Fn(A) -> R,
+    {
+        #[cfg(feature = "enabled")]
+        {
+            let facets = self.over(&Facets::current());
+            move |item| {
+                let _guard = facets.clone().install();
+                work(item)
+            }
+        }
+        #[cfg(not(feature = "enabled"))]
+        {
+            work
+        }
+    }
+
+    /// Puts exactly these facets in scope on this thread, setting aside the ones there,
+    /// until the guard drops: the facets were laid over the context when they were
+    /// captured, so laying them over the running thread's own would mix two requests.
+    #[cfg(feature = "enabled")]
+    fn install(self) -> FacetsGuard {
+        FacetsGuard {
+            previous: swap_current(self),
+            _not_send: PhantomData,
         }
     }
 }
@@ -272,10 +473,7 @@ impl<F: Future> Future for WithFacets<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
         #[cfg(feature = "enabled")]
-        let _guard = FacetsGuard {
-            previous: swap_current(this.facets.clone()),
-            _not_send: PhantomData,
-        };
+        let _guard = this.facets.clone().install();
         #[cfg(not(feature = "enabled"))]
         let _ = this.facets;
         this.future.poll(cx)

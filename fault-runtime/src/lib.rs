@@ -54,6 +54,44 @@
 //! the way in, and a client-side layer writes allow-listed facets into outgoing requests'
 //! `baggage` header, so an attack aimed at one customer follows that customer's requests
 //! from service to service. It implies `tower`.
+
+//! # Feature `metrics`
+//!
+//! Counts, through the [`metrics`](https://docs.rs/metrics/0.24) facade, the calls each
+//! running attack matches and hits, for whatever recorder the application installs (a
+//! Prometheus exporter, say). It implies `enabled`. The counters:
+//!
+//! | name | labels | counts |
+//! |---|---|---|
+//! | `fault_calls_matched_total` | `point`, `attack` | calls the attack matched: its points and facets, while it runs, before sampling |
+//! | `fault_calls_hit_total` | `point`, `attack`, `impact` | calls the attack hit |
+//! | `fault_calls_dry_run_hit_total` | `point`, `attack`, `impact` | calls a dry-run attack would have hit |
+//!
+//! `point` is the point's name, `attack` the attack's id, and `impact` the kind of the
+//! impact: `latency`, `error`, `panic`, `latency+error` or `latency+panic` (one attack may
+//! add latency and fail the call; that is one hit). No label carries a facet value: those
+//! are customer data, and would make a series per customer. The counters of an attack at a
+//! point are registered with the recorder on their first increment and kept with the
+//! attack, so install the recorder at start-up, before attacks match calls. A point no
+//! attack names counts nothing, and costs what it costs without the feature.
+//!
+//! # What it logs
+//!
+//! Events go to `tracing` with the target `fault_runtime` (`fault_runtime::admin` for the
+//! admin endpoint):
+//!
+//! - each injected impact, once, at warn: `fault injected`, with `point`, `attack`,
+//!   `impact` (the kind, as above) and, when it adds latency, `latency_ms`;
+//! - each call a dry run would have hit, at info: `dry run: a fault would have been
+//!   injected`, with the same fields and `dry_run = true`;
+//! - attack starts and ends at info, once per attack, with how it ended and its counts;
+//!   each refused source once, at error, with every problem (a refusal of the admin
+//!   endpoint at warn, by the endpoint, with the peer).
+//!
+//! Nothing is logged for a call that no attack hits. Facet values are customer data, so
+//! the impact events leave them out unless an operator opts in with
+//! [`set_log_facet_values`] or `FAULT_LOG_FACETS=on`: they then carry a `facets` field such
+//! as `customer=c-42 country=NL`.
 //!
 //! # Attacks
 //!
@@ -68,6 +106,9 @@
 //! - `FAULT_INJECTION`: `on` or `off`. `off` engages the kill switch: every attack is
 //!   halted and none can start. Any other value is reported as an error and counts as
 //!   `off`.
+//! - `FAULT_LOG_FACETS`: `on` or `off` (the default). `on` adds the facets of each hit
+//!   call to its log event, as [`set_log_facet_values`] does. Any other value is reported
+//!   as an error and counts as `off`.
 //! - `FAULT_ADMIN_ADDR` and `FAULT_ADMIN_TOKEN`: start the admin endpoint (feature
 //!   `admin`, see [its section](crate#feature-admin)).
 //!
@@ -85,6 +126,8 @@ mod source;
 mod status;
 mod watch;
 
+#[cfg(feature = "metrics")]
+mod counters;
 #[cfg(feature = "enabled")]
 mod delay;
 #[cfg(feature = "enabled")]
@@ -134,7 +177,7 @@ const COMPILED_OUT: &str = "fault injection is compiled out: turn on the `enable
 /// # Errors
 ///
 /// Every refused environment source: an invalid `FAULT_ATTACKS` or `FAULT_ATTACKS_FILE`, a
-/// `FAULT_INJECTION` other than `on` or `off`, a `FAULT_ADMIN_ADDR` whose admin endpoint
+/// `FAULT_INJECTION` or `FAULT_LOG_FACETS` other than `on` or `off`, a `FAULT_ADMIN_ADDR` whose admin endpoint
 /// could not start (or that is set without the `admin` feature). With the `enabled` feature
 /// off, any of these variables being set is an error too, since none of them can take
 /// effect.
@@ -146,6 +189,7 @@ pub fn init() -> Result<(), Vec<SourceError>> {
         "FAULT_ATTACKS",
         "FAULT_ATTACKS_FILE",
         "FAULT_INJECTION",
+        "FAULT_LOG_FACETS",
         "FAULT_ADMIN_ADDR",
     ]
     .into_iter()
@@ -328,7 +372,7 @@ fn start_parsed(
         Ok(set) => start_origin(set, origin),
         Err(error) => {
             #[cfg(feature = "enabled")]
-            registry::record_refusal(&error);
+            registry::record_refusal(&error, registry::RefusalLog::Registry);
             Err(error)
         }
     }
@@ -384,6 +428,29 @@ pub fn set_kill_switch(engaged: bool) {
     registry::set_kill_switch(engaged);
     #[cfg(not(feature = "enabled"))]
     let _ = engaged;
+}
+
+/// Makes the `tracing` event of each injected impact (and of each dry-run hit) carry the
+/// facets of the call it hit, as a `facets` field of `key=value` pairs (`true`), or not
+/// (`false`, the default).
+///
+/// Facet values are customer data (a customer id, a country), so they are left out unless
+/// an operator asks: turn this on for a drill whose logs may hold them. The environment's
+/// `FAULT_LOG_FACETS=on` does the same when the runtime reads it; a call of this function
+/// overrides it. A change is logged. With the `enabled` feature off, nothing is logged and
+/// this does nothing.
+///
+/// ```
+/// // A drill on a test customer, whose logs may show who was hit:
+/// fault_runtime::set_log_facet_values(true);
+/// // ... run the drill, then leave customer data out of the logs again:
+/// fault_runtime::set_log_facet_values(false);
+/// ```
+pub fn set_log_facet_values(on: bool) {
+    #[cfg(feature = "enabled")]
+    registry::set_log_facet_values(on);
+    #[cfg(not(feature = "enabled"))]
+    let _ = on;
 }
 
 /// Whether the kill switch is engaged (by [`set_kill_switch`] or `FAULT_INJECTION`).

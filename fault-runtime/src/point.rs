@@ -180,7 +180,7 @@ impl Point {
             if !attack.is_running(now) {
                 continue;
             }
-            attack.count_match();
+            aimed.count_match();
             // An attack that only fails calls changes nothing once an older attack has
             // claimed this call's error or panic: it takes no hit, and so spends none of
             // its `max_impacts`.
@@ -191,47 +191,47 @@ impl Point {
             let panic_message = attack
                 .panic_message
                 .as_ref()
-                .filter(|_| self.site.can_panic);
+                .filter(|_| self.site.can_panic && verdict.failure.is_none());
             let error_message = attack
                 .error_message
                 .as_ref()
-                .filter(|_| self.site.can_error);
+                .filter(|_| self.site.can_error && verdict.failure.is_none());
             let latency = attack.attack.latency.filter(|_| self.site.can_delay);
-            let fails = panic_message.is_some() || error_message.is_some();
-            if latency.is_none() && !(fails && verdict.failure.is_none()) {
+            let Some(kind) = ImpactKind::of(
+                latency.is_some(),
+                error_message.is_some(),
+                panic_message.is_some(),
+            ) else {
                 continue;
-            }
+            };
             if !attack.samples(&call) || !attack.take_impact() {
                 continue;
             }
+            let impact = Impact {
+                kind,
+                latency: latency.map(|latency| draw(latency.min, latency.max)),
+            };
             if attack.attack.dry_run {
-                attack.report_dry_run(self.site.name);
+                aimed.report_dry_run(self.site.name, &impact, &call);
                 continue;
             }
-            let mut impact = Impact::default();
-            if let Some(latency) = latency {
-                let length = draw(latency.min, latency.max);
+            if let Some(length) = impact.latency {
                 verdict.delay_start.get_or_insert(now);
                 verdict.delay.push(Part {
                     attack: Arc::clone(attack),
                     length,
                 });
-                impact.latency = Some(length);
             }
-            if verdict.failure.is_none() {
-                if let Some(message) = panic_message {
-                    verdict.failure = Some(Failure::Panic(Arc::clone(message)));
-                    impact.panic = true;
-                } else if let Some(message) = error_message {
-                    verdict.failure = Some(Failure::Error(Fault::injected(
-                        self.site.name,
-                        Arc::clone(&attack.id),
-                        Arc::clone(message),
-                    )));
-                    impact.error = true;
-                }
+            if let Some(message) = panic_message {
+                verdict.failure = Some(Failure::Panic(Arc::clone(message)));
+            } else if let Some(message) = error_message {
+                verdict.failure = Some(Failure::Error(Fault::injected(
+                    self.site.name,
+                    Arc::clone(&attack.id),
+                    Arc::clone(message),
+                )));
             }
-            attack.report_impact(self.site.name, &impact);
+            aimed.report_impact(self.site.name, &impact, &call);
         }
         if !verdict.delay.is_empty() || verdict.failure.is_some() {
             self.hits.fetch_add(1, Ordering::Relaxed);
@@ -248,12 +248,66 @@ impl fmt::Debug for Point {
     }
 }
 
-/// What one attack did to one call, for the log.
-#[derive(Default)]
+/// What one attack did (or, in a dry run, would have done) to one call, for the log and
+/// the counters.
 pub(crate) struct Impact {
+    pub(crate) kind: ImpactKind,
     pub(crate) latency: Option<Duration>,
-    pub(crate) error: bool,
-    pub(crate) panic: bool,
+}
+
+/// The kind of an impact, as logs and counters name it.
+///
+/// One attack may add latency and fail the call too; that is one impact of a combined
+/// kind, so that each hit is one event and one count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ImpactKind {
+    Latency,
+    Error,
+    Panic,
+    LatencyError,
+    LatencyPanic,
+}
+
+impl ImpactKind {
+    /// Every kind, in the order of [`ImpactKind::index`].
+    #[cfg(feature = "metrics")]
+    pub(crate) const ALL: [ImpactKind; 5] = [
+        ImpactKind::Latency,
+        ImpactKind::Error,
+        ImpactKind::Panic,
+        ImpactKind::LatencyError,
+        ImpactKind::LatencyPanic,
+    ];
+
+    /// The kind of an impact with these parts, or `None` when it has none. A panic wins
+    /// over an error, as it does when the call is concluded.
+    fn of(latency: bool, error: bool, panic: bool) -> Option<Self> {
+        match (latency, error || panic, panic) {
+            (false, false, _) => None,
+            (true, false, _) => Some(ImpactKind::Latency),
+            (false, true, false) => Some(ImpactKind::Error),
+            (false, true, true) => Some(ImpactKind::Panic),
+            (true, true, false) => Some(ImpactKind::LatencyError),
+            (true, true, true) => Some(ImpactKind::LatencyPanic),
+        }
+    }
+
+    /// The name in logs and counter labels.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            ImpactKind::Latency => "latency",
+            ImpactKind::Error => "error",
+            ImpactKind::Panic => "panic",
+            ImpactKind::LatencyError => "latency+error",
+            ImpactKind::LatencyPanic => "latency+panic",
+        }
+    }
+
+    /// The position in [`ImpactKind::ALL`].
+    #[cfg(feature = "metrics")]
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
 }
 
 /// The facets of one call: the attribute's, then the context's.
@@ -306,6 +360,27 @@ impl<'a> Call<'a> {
             .get_or_init(Facets::current)
             .get(key)
             .map(FacetValue::Text)
+    }
+}
+
+/// Shows every facet of the call as `key=value`, separated by spaces: the attribute's, in
+/// its order, then the context's, by key, leaving out those the attribute gives. These are
+/// customer data: only an operator's opt-in puts them in a log.
+impl Display for Call<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut separator = "";
+        for (key, value) in self.facets {
+            write!(f, "{separator}{key}={value}")?;
+            separator = " ";
+        }
+        let context = self.context.get_or_init(Facets::current);
+        for (key, value) in context.iter() {
+            if self.own_facet(key).is_none() {
+                write!(f, "{separator}{key}={value}")?;
+                separator = " ";
+            }
+        }
+        Ok(())
     }
 }
 

@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 
 use crate::__private::{CATALOG, CONTEXT_FACETS};
 use crate::attack::{Attack, AttackSet, FacetMatch, Format};
+#[cfg(feature = "metrics")]
+use crate::counters::Counters;
 use crate::error::{AttackError, SourceError};
 use crate::point::{Call, FacetValue, Impact, Point};
 use crate::status::{Applied, AttackState, AttackStatus};
@@ -64,10 +66,6 @@ impl Running {
         self.end.load(Ordering::Relaxed) != RUNNING
     }
 
-    pub(crate) fn count_match(&self) {
-        self.matched.fetch_add(1, Ordering::Relaxed);
-    }
-
     /// Whether a matching call falls in the attack's share.
     pub(crate) fn samples(&self, call: &Call<'_>) -> bool {
         let percent = self.attack.percent;
@@ -102,28 +100,6 @@ impl Running {
             }
             Err(_) => false,
         }
-    }
-
-    pub(crate) fn report_impact(&self, point: &'static str, impact: &Impact) {
-        let latency_ms = impact.latency.map(|l| l.as_secs_f64() * 1000.0);
-        tracing::warn!(
-            target: "fault_runtime",
-            point,
-            attack = &*self.id,
-            latency_ms,
-            error = impact.error,
-            panic = impact.panic,
-            "fault injected"
-        );
-    }
-
-    pub(crate) fn report_dry_run(&self, point: &'static str) {
-        tracing::info!(
-            target: "fault_runtime",
-            point,
-            attack = &*self.id,
-            "dry run: a fault would have been injected"
-        );
     }
 
     /// Ends the attack for `reason`; false if it had already ended.
@@ -185,6 +161,10 @@ pub(crate) struct Aimed {
     pub(crate) running: Arc<Running>,
     /// One per rule of `running.facets`, in the same order.
     sources: Box<[Source]>,
+    /// The attack's counters at this point, shared by the copies of this entry that each
+    /// new list of the point's attacks holds.
+    #[cfg(feature = "metrics")]
+    counters: Arc<Counters>,
 }
 
 /// Where a point finds the value of a facet an attack names.
@@ -211,7 +191,51 @@ impl Aimed {
         Self {
             running: Arc::clone(running),
             sources,
+            #[cfg(feature = "metrics")]
+            counters: Arc::new(Counters::new(
+                point.site().name,
+                Arc::clone(&running.id),
+                running.attack.dry_run,
+            )),
         }
+    }
+
+    /// Counts a call that matched the attack here.
+    pub(crate) fn count_match(&self) {
+        self.running.matched.fetch_add(1, Ordering::Relaxed);
+        #[cfg(feature = "metrics")]
+        self.counters.matched();
+    }
+
+    /// Logs, at warn, and counts an impact the attack applied to a call of this point.
+    pub(crate) fn report_impact(&self, point: &'static str, impact: &Impact, call: &Call<'_>) {
+        tracing::warn!(
+            target: "fault_runtime",
+            point,
+            attack = &*self.running.id,
+            impact = impact.kind.as_str(),
+            latency_ms = impact.latency.map(milliseconds),
+            facets = logged_facets(call),
+            "fault injected"
+        );
+        #[cfg(feature = "metrics")]
+        self.counters.hit(impact.kind);
+    }
+
+    /// Logs, at info, and counts an impact a dry run would have applied to a call.
+    pub(crate) fn report_dry_run(&self, point: &'static str, impact: &Impact, call: &Call<'_>) {
+        tracing::info!(
+            target: "fault_runtime",
+            point,
+            attack = &*self.running.id,
+            impact = impact.kind.as_str(),
+            latency_ms = impact.latency.map(milliseconds),
+            facets = logged_facets(call),
+            dry_run = true,
+            "dry run: a fault would have been injected"
+        );
+        #[cfg(feature = "metrics")]
+        self.counters.hit(impact.kind);
     }
 
     /// Whether the call carries every facet the attack names, with an accepted value.
@@ -239,6 +263,46 @@ impl Aimed {
                     call.context_facet(key)
                         .is_some_and(|value| accepts(rule, &value))
                 })
+    }
+}
+
+/// A latency in milliseconds, with its fraction, as logs show it.
+fn milliseconds(latency: Duration) -> f64 {
+    latency.as_secs_f64() * 1000.0
+}
+
+/// Whether impact events carry the facet values of the call: customer data, so off unless
+/// an operator turns it on ([`set_log_facet_values`], `FAULT_LOG_FACETS`).
+static LOG_FACET_VALUES: AtomicBool = AtomicBool::new(false);
+
+/// The `facets` field of an impact event: the call's facets when an operator opted in,
+/// else nothing, and then the field is left out of the event.
+fn logged_facets<'a>(call: &'a Call<'a>) -> Option<tracing::field::DisplayValue<&'a Call<'a>>> {
+    LOG_FACET_VALUES
+        .load(Ordering::Relaxed)
+        .then(|| tracing::field::display(call))
+}
+
+/// Turns the facet values of impact events on or off; logs a change.
+pub(crate) fn set_log_facet_values(on: bool) {
+    ensure_loaded();
+    let was = LOG_FACET_VALUES.swap(on, Ordering::Relaxed);
+    if was != on {
+        log_facet_values_changed(on);
+    }
+}
+
+fn log_facet_values_changed(on: bool) {
+    if on {
+        tracing::info!(
+            target: "fault_runtime",
+            "impact events now carry the facet values of the calls they hit"
+        );
+    } else {
+        tracing::info!(
+            target: "fault_runtime",
+            "impact events no longer carry facet values"
+        );
     }
 }
 
@@ -355,6 +419,10 @@ fn start_loaded(
 
 /// Which running attacks of an origin a set given by [`apply`] replaces.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(
+    not(feature = "admin"),
+    allow(dead_code, reason = "only the admin endpoint upserts")
+)]
 pub(crate) enum Scope {
     /// Create or replace the given attacks by id; the origin's other attacks keep running.
     // The admin endpoint is its one user.
@@ -371,15 +439,23 @@ pub(crate) enum Scope {
 /// An attack whose id runs with the same definition from the same origin is left alone,
 /// counters and deadline included, so that applying one set twice changes nothing. An id
 /// that runs from another origin is refused: each source changes only its own attacks.
-// The admin endpoint is its one user; watched files call `apply_loaded`.
-#[cfg_attr(not(feature = "admin"), allow(dead_code))]
+///
+/// A refusal is recorded for [`crate::source_errors`], and logged as `log` says.
+#[cfg_attr(
+    not(feature = "admin"),
+    allow(
+        dead_code,
+        reason = "only the admin endpoint applies outside a file's watch"
+    )
+)]
 pub(crate) fn apply(
     origin: &str,
     attacks: Vec<(Attack, Option<usize>)>,
     scope: Scope,
+    log: RefusalLog,
 ) -> Result<Applied, SourceError> {
     ensure_loaded();
-    apply_loaded(origin, attacks, scope)
+    apply_loaded(origin, attacks, scope, log)
 }
 
 /// [`apply`], for callers that run while the environment is read.
@@ -387,12 +463,13 @@ pub(crate) fn apply_loaded(
     origin: &str,
     attacks: Vec<(Attack, Option<usize>)>,
     scope: Scope,
+    log: RefusalLog,
 ) -> Result<Applied, SourceError> {
     let mut state = state();
     let now = Instant::now();
     sweep(&mut state, now);
     if state.kill_switch {
-        return Err(refuse(&mut state, kill_switch_refusal(origin)));
+        return Err(refuse_as(&mut state, kill_switch_refusal(origin), log));
     }
 
     let mut applied = Applied::default();
@@ -453,7 +530,11 @@ pub(crate) fn apply_loaded(
         }
     }
     if !problems.is_empty() {
-        return Err(refuse(&mut state, SourceError::new(origin, problems)));
+        return Err(refuse_as(
+            &mut state,
+            SourceError::new(origin, problems),
+            log,
+        ));
     }
 
     let (ending, keep): (VecDeque<_>, VecDeque<_>) = std::mem::take(&mut state.running)
@@ -567,10 +648,11 @@ fn launch(
     started
 }
 
-/// Records and logs a source that was refused before it reached the registry.
-pub(crate) fn record_refusal(error: &SourceError) {
+/// Records a source that was refused before it reached the registry, and logs it as `log`
+/// says.
+pub(crate) fn record_refusal(error: &SourceError, log: RefusalLog) {
     ensure_loaded();
-    record_refusal_loaded(error);
+    refuse_as(&mut state(), error.clone(), log);
 }
 
 /// [`record_refusal`], for callers that run while the environment is read.
@@ -580,7 +662,8 @@ pub(crate) fn record_refusal_loaded(error: &SourceError) {
 
 /// Halts every running attack of a complete source and forgets its last applied version,
 /// so that its next valid version starts all of its attacks. Returns the halted ids.
-pub(crate) fn halt_source(origin: &str) -> Vec<String> {
+/// `how` says why, for the log of each attack's end.
+pub(crate) fn halt_source(origin: &str, how: &str) -> Vec<String> {
     let mut state = state();
     let now = Instant::now();
     sweep(&mut state, now);
@@ -590,13 +673,35 @@ pub(crate) fn halt_source(origin: &str) -> Vec<String> {
         .partition(|r| *r.origin == *origin);
     state.running = keep;
     let ids = ending.iter().map(|r| r.id.to_string()).collect();
-    end_taken(state, &Vec::from(ending), HALTED, now);
+    end_taken(state, &Vec::from(ending), HALTED, now, how);
     ids
+}
+
+/// Who logs a source the registry refuses: each refusal is logged once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(
+    not(feature = "admin"),
+    allow(dead_code, reason = "only the admin endpoint logs its own refusals")
+)]
+pub(crate) enum RefusalLog {
+    /// The registry logs it, at error.
+    Registry,
+    /// The caller logs it, with what it knows and the registry does not: the admin
+    /// endpoint answers the request and logs the refusal with its peer.
+    Caller,
 }
 
 /// Records and logs a refused source, and returns its error.
 fn refuse(state: &mut State, error: SourceError) -> SourceError {
-    tracing::error!(target: "fault_runtime", "{error}");
+    refuse_as(state, error, RefusalLog::Registry)
+}
+
+/// Records a refused source for [`crate::source_errors`], logs it as `log` says, and
+/// returns its error.
+fn refuse_as(state: &mut State, error: SourceError, log: RefusalLog) -> SourceError {
+    if log == RefusalLog::Registry {
+        tracing::error!(target: "fault_runtime", "{error}");
+    }
     if state.reading_environment {
         state.environment_errors.push(error.clone());
     }
@@ -845,16 +950,17 @@ fn end_where(reason: u8, select: impl Fn(&Running) -> bool) -> usize {
         .into_iter()
         .partition(|r| select(r));
     state.running = keep;
-    end_taken(state, &Vec::from(ending), reason, now)
+    end_taken(state, &Vec::from(ending), reason, now, "halted")
 }
 
-/// Ends attacks already taken out of `running`, for `reason`. Returns how many were
-/// still running.
+/// Ends attacks already taken out of `running`, for `reason`; `how` says why in the log
+/// of each end. Returns how many were still running.
 fn end_taken(
     mut state: MutexGuard<'static, State>,
     ending: &[Arc<Running>],
     reason: u8,
     now: Instant,
+    how: &str,
 ) -> usize {
     let mut ended = 0;
     for running in ending {
@@ -862,7 +968,7 @@ fn end_taken(
         if running.finish(reason) {
             ended += 1;
         }
-        retire(&mut state, running, now, "halted");
+        retire(&mut state, running, now, how);
     }
     if state.running.is_empty() {
         // Nothing is left to expire: let the reaper sleep until the next start.
@@ -998,7 +1104,7 @@ pub(crate) fn halt_exact(target: &Arc<Running>) -> bool {
     else {
         return false;
     };
-    end_taken(state, std::slice::from_ref(&ending), HALTED, now) > 0
+    end_taken(state, std::slice::from_ref(&ending), HALTED, now, "halted") > 0
 }
 
 /// Halts every attack.
@@ -1045,32 +1151,34 @@ pub(crate) fn source_errors() -> Vec<SourceError> {
     state().source_errors.iter().cloned().collect()
 }
 
-/// Reads `FAULT_INJECTION`, `FAULT_ATTACKS` and `FAULT_ATTACKS_FILE`, then leaves every
-/// point armed exactly when an attack names it.
+/// Reads `FAULT_INJECTION`, `FAULT_LOG_FACETS`, `FAULT_ATTACKS` and `FAULT_ATTACKS_FILE`,
+/// then leaves every point armed exactly when an attack names it.
 fn load_environment() {
     state().reading_environment = true;
-    match std::env::var("FAULT_INJECTION") {
-        Err(std::env::VarError::NotPresent) => {}
-        Ok(value) if value == "on" => {}
-        Ok(value) if value == "off" => state().kill_switch = true,
-        other => {
-            let shown = match other {
-                Ok(value) => format!("{value:?}"),
-                Err(_) => "a value that is not UTF-8".to_owned(),
-            };
-            let error = SourceError::new(
-                "FAULT_INJECTION",
-                vec![AttackError::document(
-                    None,
-                    format!(
-                        "{shown} is neither `on` nor `off`; fault injection is off until \
-                         the variable is fixed"
-                    ),
-                )],
-            );
+    match read_switch(
+        "FAULT_INJECTION",
+        "fault injection is off until the variable is fixed",
+    ) {
+        Ok(None | Some(true)) => {}
+        Ok(Some(false)) => state().kill_switch = true,
+        Err(error) => {
             let mut state = state();
             state.kill_switch = true;
             refuse(&mut state, error);
+        }
+    }
+
+    match read_switch(
+        "FAULT_LOG_FACETS",
+        "facet values are not logged until the variable is fixed",
+    ) {
+        Ok(None | Some(false)) => {}
+        Ok(Some(true)) => {
+            LOG_FACET_VALUES.store(true, Ordering::Relaxed);
+            log_facet_values_changed(true);
+        }
+        Err(error) => {
+            refuse(&mut state(), error);
         }
     }
 
@@ -1096,6 +1204,25 @@ fn load_environment() {
     publish(&state, CATALOG.iter().copied());
     drop(state);
     warn_of_shared_names();
+}
+
+/// Reads a variable that is `on` or `off`: `Ok(None)` when it is not set, and an error of
+/// the environment that ends with `meanwhile` for any other value.
+fn read_switch(name: &str, meanwhile: &str) -> Result<Option<bool>, SourceError> {
+    let shown = match std::env::var(name) {
+        Err(std::env::VarError::NotPresent) => return Ok(None),
+        Ok(value) if value == "on" => return Ok(Some(true)),
+        Ok(value) if value == "off" => return Ok(Some(false)),
+        Ok(value) => format!("{value:?}"),
+        Err(std::env::VarError::NotUnicode(_)) => "a value that is not UTF-8".to_owned(),
+    };
+    Err(SourceError::new(
+        name,
+        vec![AttackError::document(
+            None,
+            format!("{shown} is neither `on` nor `off`; {meanwhile}"),
+        )],
+    ))
 }
 
 /// Starts the admin endpoint `FAULT_ADMIN_ADDR` asks for; a failure is an error of the

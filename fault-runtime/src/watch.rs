@@ -27,7 +27,7 @@ use crate::status::Applied;
 use crate::{
     attack::AttackSet,
     error::AttackError,
-    registry::{self, Scope},
+    registry::{self, RefusalLog, Scope},
     source::{Unread, format_of, read_text},
 };
 
@@ -137,7 +137,12 @@ impl Watch {
                     .inspect_err(registry::record_refusal_loaded);
                 // A refusal by the registry is recorded there.
                 match parsed.and_then(|set| {
-                    registry::apply_loaded(&self.origin, set.into_entries(), Scope::WholeSource)
+                    registry::apply_loaded(
+                        &self.origin,
+                        set.into_entries(),
+                        Scope::WholeSource,
+                        RefusalLog::Registry,
+                    )
                 }) {
                     Ok(applied) => {
                         tracing::info!(
@@ -162,7 +167,7 @@ impl Watch {
 
     #[cfg(feature = "enabled")]
     fn missing(&self) -> WatchOutcome {
-        let halted = registry::halt_source(&self.origin);
+        registry::halt_source(&self.origin, HALTED_BY_BAD_VERSION);
         let error = SourceError::new(
             &self.origin,
             vec![AttackError::document(
@@ -174,15 +179,13 @@ impl Watch {
             )],
         );
         registry::record_refusal_loaded(&error);
-        log_halted(&self.origin, &halted);
         WatchOutcome::Missing
     }
 
     /// Halts the file's attacks after a refused version (already recorded and logged).
     #[cfg(feature = "enabled")]
     fn refused(&self, error: SourceError) -> WatchOutcome {
-        let halted = registry::halt_source(&self.origin);
-        log_halted(&self.origin, &halted);
+        registry::halt_source(&self.origin, HALTED_BY_BAD_VERSION);
         WatchOutcome::Refused(error)
     }
 
@@ -220,18 +223,11 @@ fn location(path: &Path) -> PathBuf {
     }
 }
 
+/// Why a file's attacks end when a version of it is refused or missing, as the log of each
+/// end says; the refusal itself is logged once, by the registry.
 #[cfg(feature = "enabled")]
-fn log_halted(origin: &str, halted: &[String]) {
-    if !halted.is_empty() {
-        tracing::warn!(
-            target: "fault_runtime",
-            origin,
-            halted = ?halted,
-            "the attacks of the file were halted: none of them runs until a valid version \
-             is written"
-        );
-    }
-}
+const HALTED_BY_BAD_VERSION: &str = "halted: its file is missing or was refused; none of its attacks runs until a valid \
+     version is written";
 
 /// Watches an attack file: reads it now and then every `poll`, and applies each new
 /// version as the complete set of the file's attacks. See [`crate::watch_file`].
@@ -340,7 +336,7 @@ impl FileWatch {
         let mut state = watch.state();
         state.stopped = true;
         #[cfg(feature = "enabled")]
-        let halted = registry::halt_source(&watch.origin);
+        let halted = registry::halt_source(&watch.origin, "halted: its file is no longer watched");
         #[cfg(not(feature = "enabled"))]
         let halted = Vec::new();
         drop(state);

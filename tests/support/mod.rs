@@ -8,6 +8,7 @@ use std::future::Future;
 pub mod admin;
 #[cfg(feature = "tower")]
 pub mod layer;
+pub mod logs;
 
 use fault_runtime::{Attack, AttackGuard};
 

@@ -69,8 +69,11 @@
 //!
 //! Every change (attacks started, replaced or halted, the kill switch) is logged at info
 //! with the target `fault_runtime::admin`, with the peer address, the method, the path and
-//! what changed. Refusals are logged at warn, never with the token. Attacks refused are
-//! also kept for [`source_errors`](crate::source_errors), as from any source.
+//! what changed; the attacks it starts and ends are also logged one by one, as from any
+//! source, with the origin `admin`. Refusals are logged at warn, once each, with the peer
+//! and never with the token. Attacks refused are also kept for
+//! [`source_errors`](crate::source_errors), as from any source, but not logged a second
+//! time by the registry.
 //!
 //! # Limits
 //!

@@ -23,7 +23,7 @@ use super::json::{
 use super::{AdminError, LOG_TARGET, MAX_BODY_BYTES, ORIGIN, PeerAddr};
 use crate::attack::{AttackSet, Format};
 use crate::error::{AttackError, SourceError};
-use crate::registry::{self, Scope};
+use crate::registry::{self, RefusalLog, Scope};
 
 /// The admin endpoint as a `tower` service, to mount on an application's own router.
 ///
@@ -461,7 +461,12 @@ fn is_well_formed(text: &str, format: Format) -> bool {
 /// Applies checked attacks in the registry, all or none, and answers with what changed:
 /// `on_start` when an attack started (`PUT` says 201 then), 200 otherwise.
 fn apply(exchange: &Exchange, set: AttackSet, on_start: StatusCode) -> Response<Full<Bytes>> {
-    match registry::apply(ORIGIN, set.into_entries(), Scope::Upsert) {
+    match registry::apply(
+        ORIGIN,
+        set.into_entries(),
+        Scope::Upsert,
+        RefusalLog::Caller,
+    ) {
         Ok(applied) => {
             tracing::info!(
                 target: LOG_TARGET,
@@ -481,7 +486,7 @@ fn apply(exchange: &Exchange, set: AttackSet, on_start: StatusCode) -> Response<
             };
             json(status, &AppliedBody::new(&applied))
         }
-        // The registry has recorded and logged the refusal.
+        // The registry has recorded the refusal; it is logged here, once, with the peer.
         Err(error) => {
             log_refused(exchange, &error);
             json(
@@ -555,7 +560,7 @@ fn refuse_document(
     error: &SourceError,
     malformed: bool,
 ) -> Response<Full<Bytes>> {
-    registry::record_refusal(error);
+    registry::record_refusal(error, RefusalLog::Caller);
     log_refused(exchange, error);
     if malformed {
         let message = error
@@ -571,6 +576,8 @@ fn refuse_document(
     }
 }
 
+/// The one log of an attack text the endpoint refused: the registry records it for
+/// `GET /errors` without logging it, so the event carries the peer.
 fn log_refused(exchange: &Exchange, error: &SourceError) {
     tracing::warn!(
         target: LOG_TARGET,
