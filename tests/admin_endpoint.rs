@@ -429,6 +429,27 @@ fn unknown_routes_ids_and_methods_are_refused() {
             assert_eq!(answer.headers["allow"], allow, "{method} {path}");
             assert!(answer.body["error"]["message"].is_string());
         }
+
+        // Each refusal is logged at warn, with the peer, the method and the path.
+        let logs = logs();
+        for (method, path, status) in [
+            ("GET", "/nope", 404),
+            ("DELETE", "/attacks/ep-never-started", 404),
+            ("PATCH", "/kill-switch", 405),
+        ] {
+            let line = logs
+                .lines()
+                .find(|line| {
+                    line.contains("admin request refused")
+                        && line.contains(&format!("method={method}"))
+                        && line.contains(&format!("path=\"{path}\""))
+                })
+                .unwrap_or_else(|| panic!("no refusal of {method} {path} logged:\n{logs}"));
+            assert!(line.contains("WARN"), "{line}");
+            assert!(line.contains("peer=127.0.0.1:"), "{line}");
+            assert!(line.contains(&format!("status={status}")), "{line}");
+        }
+        assert!(!logs.contains(TOKEN), "the token is never logged");
     });
 }
 
@@ -839,6 +860,45 @@ fn responses_are_json_objects_with_the_documented_shapes() {
             "{again:?}"
         );
         assert!(fault_runtime::halt("ep-shape"));
+    });
+}
+
+#[test]
+fn malformed_http_is_refused_by_the_http_layer_with_an_empty_body() {
+    run(0, async {
+        let (server, _client) = start_server();
+        let addr = server.local_addr();
+        let requests = [
+            "NOT HTTP AT ALL\r\n\r\n".to_owned(),
+            format!(
+                "PUT /kill-switch HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer {TOKEN}\r\n\
+                 content-length: twelve\r\n\r\n"
+            ),
+        ];
+        for request in requests {
+            let answer = tokio::task::spawn_blocking(move || {
+                let mut stream = TcpStream::connect(addr).unwrap();
+                stream
+                    .set_read_timeout(Some(Duration::from_secs(10)))
+                    .unwrap();
+                stream.write_all(request.as_bytes()).unwrap();
+                let mut answer = Vec::new();
+                // Ends at the server's close, or at the read timeout.
+                let _ = stream.read_to_end(&mut answer);
+                String::from_utf8_lossy(&answer).into_owned()
+            })
+            .await
+            .unwrap();
+            // hyper's own answer: the request never reaches the endpoint, whose refusals
+            // are all JSON.
+            assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
+            let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+            assert!(
+                head.to_ascii_lowercase().contains("content-length: 0"),
+                "{head}"
+            );
+            assert_eq!(body, "");
+        }
     });
 }
 

@@ -48,8 +48,8 @@
 //!
 //! # Refusals
 //!
-//! Every 4xx answer is `{"error": {"message": "...", "problems": [problem]}}`, where
-//! `problems` is there only when attacks were refused, and a problem is
+//! Every refusal the endpoint makes is JSON: `{"error": {"message": "...", "problems":
+//! [problem]}}`, where `problems` is there only when attacks were refused, and a problem is
 //! `{"attack_id", "field", "reason", "line", "message"}` (absent parts are `null`).
 //!
 //! | status | when |
@@ -65,12 +65,24 @@
 //! (`application/toml`, `application/json`), else the one it looks like: JSON when it
 //! starts with `{`.
 //!
+//! Malformed HTTP is refused by the HTTP layer with an empty body. In the built-in server,
+//! hyper answers a request it cannot read as HTTP/1 itself, and closes the connection: 400
+//! for bytes that are not HTTP, a bad method, path, version or header, or an invalid
+//! `content-length`; 431 for a head over 16 KiB; 414 for an over-long path. These answers
+//! have an empty body and no `content-type`. Such a request never reaches the endpoint: it
+//! is not authenticated, and is logged only at debug, as its connection ends. A head that
+//! does not arrive within [`HEADER_READ_TIMEOUT`] gets no answer: its connection is closed.
+//! An application that mounts [`AdminService`] refuses malformed HTTP by its own server's
+//! rules.
+//!
 //! # Logs
 //!
 //! Every change (attacks started, replaced or halted, the kill switch) is logged at info
 //! with the target `fault_runtime::admin`, with the peer address, the method, the path and
-//! what changed. Refusals are logged at warn, never with the token. Attacks refused are
-//! also kept for [`source_errors`](crate::source_errors), as from any source.
+//! what changed. Every refusal of the table above (401, 400, 404, 405, 408, 413) is logged
+//! at warn with the peer, the method, the path and the reason, never with the token.
+//! Attacks refused are also kept for [`source_errors`](crate::source_errors), as from any
+//! source.
 //!
 //! # Limits
 //!
