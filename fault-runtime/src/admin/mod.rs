@@ -86,11 +86,20 @@
 //!
 //! # Limits
 //!
-//! The built-in server serves at most [`MAX_CONNECTIONS`] connections at once (further
-//! ones wait), gives a client [`HEADER_READ_TIMEOUT`] to send a request's head and
-//! [`BODY_READ_TIMEOUT`] for its body, and closes any connection after
-//! [`CONNECTION_LIFETIME`]. Request heads over 16 KiB are refused with 431, an answer of
-//! hyper's own, with no JSON body.
+//! The built-in server gives a client [`HEADER_READ_TIMEOUT`] to send a request's head
+//! (and keeps an idle kept-alive connection that long), [`BODY_READ_TIMEOUT`] for its body,
+//! and closes any connection after [`CONNECTION_LIFETIME`].
+//!
+//! It holds at most [`MAX_CONNECTIONS`] connections open at once. When every slot is
+//! taken, a new connection does not wait behind connections that have not sent a whole
+//! request head yet: the oldest of those is closed, and the new one takes its slot. So
+//! connections that send nothing, or send a head slowly, cannot keep an operator's request
+//! (the kill switch, say) waiting. A connection that has sent a request head is never
+//! closed to make room: while it is served, and afterwards while it is kept alive, it
+//! holds its slot; when every slot is held so, a new connection waits until one ends. A
+//! request without the right token is answered 401 with `connection: close`, so a client
+//! without the token cannot hold a slot past one refused request. A request whose head
+//! arrives just as its connection is closed to make room is not acted on.
 //!
 //! # Environment
 //!

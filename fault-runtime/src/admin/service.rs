@@ -615,7 +615,8 @@ fn json(status: StatusCode, value: &impl Serialize) -> Response<Full<Bytes>> {
     response
 }
 
-fn refusal(status: StatusCode, message: &str) -> Response<Full<Bytes>> {
+/// A refusal: `status`, with `{"error": {"message": ...}}`.
+pub(super) fn refusal(status: StatusCode, message: &str) -> Response<Full<Bytes>> {
     json(status, &ErrorBody::message(message))
 }
 
