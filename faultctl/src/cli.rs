@@ -17,10 +17,11 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 const AFTER_HELP: &str = "\
 Endpoints:
   The admin endpoint of fault-runtime (its `admin` feature). Give each one after the
-  command with --addr, as HOST:PORT or as a URL http://HOST:PORT/PREFIX when it is
-  mounted under a prefix, or list them, comma-separated, in FAULTCTL_ADDR. Every command
-  but `check` sends the same request to every endpoint, at once, and reports each one's
-  answer; one that fails does not stop the others.
+  command with --addr, as HOST:PORT, as a bare PORT meaning 127.0.0.1:PORT, or as a URL
+  http://HOST:PORT/PREFIX when it is mounted under a prefix; or, without --addr, list
+  them, comma-separated, in FAULTCTL_ADDR. Every command but `check` sends the same
+  request to every endpoint, at once, and reports each one's answer; one that fails does
+  not stop the others.
 
 Token:
   The endpoint's bearer token, read from the file given with --token-file (surrounding
@@ -106,13 +107,13 @@ pub enum Command {
 /// it, and a forgotten endpoint is worse than a refused command line.
 #[derive(Debug, Args)]
 pub struct RemoteArgs {
-    /// An admin endpoint: HOST:PORT, or http://HOST:PORT/PREFIX. Repeat for several.
-    #[arg(
-        long = "addr",
-        value_name = "ENDPOINT",
-        env = "FAULTCTL_ADDR",
-        value_delimiter = ','
-    )]
+    /// An admin endpoint: HOST:PORT, a bare PORT of 127.0.0.1, or
+    /// http://HOST:PORT/PREFIX. Repeat for several. Without it, FAULTCTL_ADDR is read: a
+    /// comma-separated list of them.
+    //
+    // FAULTCTL_ADDR is read by `Targets`, not by clap: clap would report a bad value in it
+    // as a bad `--addr`, which the operator never gave.
+    #[arg(long = "addr", value_name = "ENDPOINT", value_delimiter = ',')]
     pub endpoints: Vec<Endpoint>,
 
     /// A file holding the endpoint's bearer token (else FAULT_ADMIN_TOKEN is used).

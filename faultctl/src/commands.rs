@@ -17,7 +17,7 @@ use crate::check::{self, AttackFile, count};
 use crate::cli::{Cli, Command, DEFAULT_TIMEOUT, HaltArgs, RemoteArgs};
 use crate::client::{self, Outcome, Reply, Request, Timeouts};
 use crate::contract::{AppliedBody, AttacksBody, ErrorBody, HaltedBody, PointsBody, Problem};
-use crate::endpoint::{Endpoint, check_attack_id};
+use crate::endpoint::{self, ADDR_VAR, Endpoint, check_attack_id};
 use crate::table::{Table, printable, short_duration};
 use crate::token::{TOKEN_VAR, Token};
 
@@ -192,18 +192,27 @@ struct Targets {
 
 impl Targets {
     fn from_args(args: &RemoteArgs) -> Result<Self, String> {
+        let given = if args.endpoints.is_empty() {
+            match std::env::var(ADDR_VAR) {
+                Ok(list) => endpoint::parse_list(&list)?,
+                Err(std::env::VarError::NotPresent) => Vec::new(),
+                Err(std::env::VarError::NotUnicode(_)) => {
+                    return Err(format!("{ADDR_VAR} is not valid UTF-8"));
+                }
+            }
+        } else {
+            args.endpoints.clone()
+        };
         let mut endpoints: Vec<Endpoint> = Vec::new();
-        for endpoint in &args.endpoints {
-            if !endpoints.iter().any(|known| known.same_as(endpoint)) {
-                endpoints.push(endpoint.clone());
+        for endpoint in given {
+            if !endpoints.iter().any(|known| known.same_as(&endpoint)) {
+                endpoints.push(endpoint);
             }
         }
         if endpoints.is_empty() {
-            return Err(
-                "no endpoint: give --addr HOST:PORT (repeat it for several), or set \
-                 FAULTCTL_ADDR"
-                    .into(),
-            );
+            return Err(format!(
+                "no endpoint: give --addr HOST:PORT (repeat it for several), or set {ADDR_VAR}"
+            ));
         }
         let token = Token::load(args.token_file.as_deref())?;
         let timeouts = Timeouts::within(args.timeout.unwrap_or(DEFAULT_TIMEOUT));

@@ -492,3 +492,13 @@ fn with_one_endpoint_down_the_other_gets_the_change_and_both_are_reported() {
     );
     assert!(running("e2e-c42").is_none());
 }
+
+#[test]
+fn a_bare_port_reaches_the_endpoint_on_loopback() {
+    let _serial = serial();
+    let drill = Drill::new();
+    let port = drill.server.local_addr().port().to_string();
+    let run = drill.faultctl(&["halt", "--all", "--addr", &port]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(run.stdout, format!("{port}: halted 0 attacks\n"));
+}

@@ -9,14 +9,24 @@ use tempfile::TempDir;
 
 /// Runs faultctl with `args`, with no endpoint or token from the environment.
 fn faultctl(args: &[&str], cwd: &Path) -> Output {
+    faultctl_with_env(args, cwd, &[])
+}
+
+/// Runs faultctl with `args` and, of the endpoints and the token, only the variables of
+/// `env`.
+fn faultctl_with_env(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_faultctl"))
         .args(args)
         .current_dir(cwd)
         .env_remove("FAULTCTL_ADDR")
         .env_remove("FAULT_ADMIN_TOKEN")
+        .envs(env.iter().copied())
         .output()
         .expect("faultctl runs")
 }
+
+/// A token of a length the admin endpoint accepts (16 bytes at least).
+const TOKEN: &str = "offline-token-0123456789";
 
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
@@ -306,4 +316,77 @@ fn bad_ids_endpoints_and_command_lines_are_invalid_input() {
     let output = faultctl(&["--help"], dir.path());
     assert_eq!(output.status.code(), Some(0));
     assert!(stdout(&output).contains("Exit status:"));
+}
+
+#[test]
+fn ports_out_of_range_or_not_numbers_are_named_so() {
+    let dir = TempDir::new().unwrap();
+    write(&dir, "token", TOKEN);
+    for (addr, reason) in [
+        ("127.0.0.1:65536", "out of range"),
+        ("127.0.0.1:-1", "invalid port"),
+        ("http://127.0.0.1:99999/admin", "out of range"),
+    ] {
+        let output = faultctl(
+            &["points", "--addr", addr, "--token-file", "token"],
+            dir.path(),
+        );
+        assert_eq!(output.status.code(), Some(1), "{addr}");
+        let text = stderr(&output);
+        assert!(text.contains(reason), "{addr}: {text}");
+        assert!(!text.contains("no port"), "{addr}: {text}");
+    }
+}
+
+#[test]
+fn a_bare_port_means_that_port_of_127_0_0_1() {
+    let dir = TempDir::new().unwrap();
+    write(&dir, "token", TOKEN);
+    // Accepts (the kernel does, from the backlog) and never answers: the tool times out.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let output = faultctl(
+        &[
+            "points",
+            "--addr",
+            &port,
+            "--token-file",
+            "token",
+            "--timeout",
+            "300ms",
+        ],
+        dir.path(),
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).starts_with(&format!("faultctl: {port}: timed out")),
+        "{}",
+        stderr(&output)
+    );
+    assert!(was_contacted(&listener));
+}
+
+#[test]
+fn faultctl_addr_is_named_in_its_own_errors() {
+    let dir = TempDir::new().unwrap();
+    write(&dir, "token", TOKEN);
+    for (value, reason) in [
+        ("", "FAULTCTL_ADDR is empty"),
+        (
+            "127.0.0.1:1,,127.0.0.1:2",
+            "FAULTCTL_ADDR has an empty entry",
+        ),
+        ("127.0.0.1:1,", "FAULTCTL_ADDR has an empty entry"),
+        ("127.0.0.1:70000", "FAULTCTL_ADDR"),
+    ] {
+        let output = faultctl_with_env(
+            &["points", "--token-file", "token"],
+            dir.path(),
+            &[("FAULTCTL_ADDR", value)],
+        );
+        assert_eq!(output.status.code(), Some(1), "{value:?}");
+        let text = stderr(&output);
+        assert!(text.contains(reason), "{value:?}: {text}");
+        assert!(!text.contains("for '--addr"), "{value:?}: {text}");
+    }
 }
