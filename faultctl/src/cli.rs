@@ -25,8 +25,10 @@ Endpoints:
 
 Token:
   The endpoint's bearer token, read from the file given with --token-file (surrounding
-  whitespace, such as the final newline, is ignored) or taken from FAULT_ADMIN_TOKEN.
-  There is no flag that takes the token itself: it would show in process lists.
+  whitespace, such as the final newline, is ignored) or taken from FAULT_ADMIN_TOKEN. It
+  is one word of at least 16 visible ASCII characters, as the endpoint requires; any
+  other is refused before anything is sent. There is no flag that takes the token itself:
+  it would show in process lists.
 
 Exit status:
   0  done on every endpoint (halting an attack that is not running is not a failure)

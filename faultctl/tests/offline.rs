@@ -196,7 +196,7 @@ fn was_contacted(listener: &TcpListener) -> bool {
 fn start_refuses_an_invalid_file_without_contacting_any_endpoint() {
     let dir = TempDir::new().unwrap();
     write(&dir, "drill.toml", INVALID_TOML);
-    write(&dir, "token", "t0k3n\n");
+    write(&dir, "token", &format!("{TOKEN}\n"));
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap().to_string();
 
@@ -282,7 +282,7 @@ fn commands_for_endpoints_need_an_endpoint_and_a_token() {
 #[test]
 fn bad_ids_endpoints_and_command_lines_are_invalid_input() {
     let dir = TempDir::new().unwrap();
-    write(&dir, "token", "t0k3n");
+    write(&dir, "token", TOKEN);
 
     let output = faultctl(
         &[
@@ -389,4 +389,39 @@ fn faultctl_addr_is_named_in_its_own_errors() {
         assert!(text.contains(reason), "{value:?}: {text}");
         assert!(!text.contains("for '--addr"), "{value:?}: {text}");
     }
+}
+
+#[test]
+fn tokens_the_endpoint_never_accepts_are_refused_before_anything_is_sent() {
+    let dir = TempDir::new().unwrap();
+    write(&dir, "short-token", "s3cret-15-bytes\n");
+    write(&dir, "spaced-token", "s3cret with spaces inside\n");
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+
+    for (file, reason) in [
+        ("short-token", "at least 16 bytes"),
+        ("spaced-token", "space"),
+    ] {
+        let output = faultctl(
+            &["attacks", "--addr", &addr, "--token-file", file],
+            dir.path(),
+        );
+        assert_eq!(output.status.code(), Some(1), "{file}");
+        let text = stderr(&output);
+        assert!(text.contains(&format!("the token file {file}")), "{text}");
+        assert!(text.contains(reason), "{text}");
+        assert!(!text.contains("s3cret"), "the token is never shown: {text}");
+    }
+
+    let output = faultctl_with_env(
+        &["halt", "--all", "--addr", &addr],
+        dir.path(),
+        &[("FAULT_ADMIN_TOKEN", "s3cret\tand-more-than-16")],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let text = stderr(&output);
+    assert!(text.contains("FAULT_ADMIN_TOKEN"), "{text}");
+    assert!(!text.contains("s3cret"), "{text}");
+    assert!(!was_contacted(&listener));
 }
