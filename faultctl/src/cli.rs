@@ -32,7 +32,9 @@ Token:
 
 Exit status:
   0  done on every endpoint (halting an attack that is not running is not a failure)
-  1  invalid input: an invalid attack file, a bad id, option or token; nothing was sent
+  1  invalid input: an invalid attack file, or one `start` cannot send (no attack, over
+     the endpoint's 64 KiB body limit), a bad id, endpoint, option or token; nothing was
+     sent
   2  at least one endpoint failed: unreachable, timed out, or refused the request";
 
 /// Checks attack files and steers the attacks of running services through their admin
@@ -56,7 +58,8 @@ pub enum Command {
     ///
     /// This checks the format: fields, values, ids, durations. Whether the points and
     /// facet keys it names exist is known only to the service, which checks that when the
-    /// attacks start.
+    /// attacks start. A valid file over the endpoint's 64 KiB body limit passes, with a
+    /// warning: `start` cannot send it.
     Check {
         /// The attack file.
         file: PathBuf,
@@ -78,8 +81,8 @@ pub enum Command {
 
     /// Start the attacks of a file on every endpoint, creating or replacing them by id.
     ///
-    /// The file is checked first, as `check` does: an invalid file is refused before any
-    /// endpoint is contacted. Then its text is sent as it is, so problems the endpoint
+    /// The file is checked first, as `check` does: an invalid file, or one over the
+    /// endpoint's 64 KiB body limit, is refused before any endpoint is contacted. Then its text is sent as it is, so problems the endpoint
     /// finds (an unknown point or facet key) are reported with the file's lines.
     Start {
         /// The attack file.
