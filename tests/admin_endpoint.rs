@@ -429,6 +429,27 @@ fn unknown_routes_ids_and_methods_are_refused() {
             assert_eq!(answer.headers["allow"], allow, "{method} {path}");
             assert!(answer.body["error"]["message"].is_string());
         }
+
+        // Each refusal is logged at warn, with the peer, the method and the path.
+        let logs = logs();
+        for (method, path, status) in [
+            ("GET", "/nope", 404),
+            ("DELETE", "/attacks/ep-never-started", 404),
+            ("PATCH", "/kill-switch", 405),
+        ] {
+            let line = logs
+                .lines()
+                .find(|line| {
+                    line.contains("admin request refused")
+                        && line.contains(&format!("method={method}"))
+                        && line.contains(&format!("path=\"{path}\""))
+                })
+                .unwrap_or_else(|| panic!("no refusal of {method} {path} logged:\n{logs}"));
+            assert!(line.contains("WARN"), "{line}");
+            assert!(line.contains("peer=127.0.0.1:"), "{line}");
+            assert!(line.contains(&format!("status={status}")), "{line}");
+        }
+        assert!(!logs.contains(TOKEN), "the token is never logged");
     });
 }
 
@@ -843,18 +864,176 @@ fn responses_are_json_objects_with_the_documented_shapes() {
 }
 
 #[test]
+fn malformed_http_is_refused_by_the_http_layer_with_an_empty_body() {
+    run(0, async {
+        let (server, _client) = start_server();
+        let addr = server.local_addr();
+        let requests = [
+            "NOT HTTP AT ALL\r\n\r\n".to_owned(),
+            format!(
+                "PUT /kill-switch HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer {TOKEN}\r\n\
+                 content-length: twelve\r\n\r\n"
+            ),
+        ];
+        for request in requests {
+            let answer = tokio::task::spawn_blocking(move || {
+                let mut stream = TcpStream::connect(addr).unwrap();
+                stream
+                    .set_read_timeout(Some(Duration::from_secs(10)))
+                    .unwrap();
+                stream.write_all(request.as_bytes()).unwrap();
+                let mut answer = Vec::new();
+                // Ends at the server's close, or at the read timeout.
+                let _ = stream.read_to_end(&mut answer);
+                String::from_utf8_lossy(&answer).into_owned()
+            })
+            .await
+            .unwrap();
+            // hyper's own answer: the request never reaches the endpoint, whose refusals
+            // are all JSON.
+            assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
+            let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+            assert!(
+                head.to_ascii_lowercase().contains("content-length: 0"),
+                "{head}"
+            );
+            assert_eq!(body, "");
+        }
+    });
+}
+
+/// How long a request may take while the connection slots are under pressure: well below
+/// [`admin::HEADER_READ_TIMEOUT`], which is how long a slot held by a silent connection
+/// would make it wait. A guard against waiting for a slot, not a measure of speed.
+const PROMPT: Duration = Duration::from_secs(5);
+
+/// Sends one whole HTTP/1.1 request on `stream` and reads its answer: the head, and a body
+/// of the length the head gives. The connection stays open unless the server closes it.
+fn exchange_on(stream: &mut TcpStream, request: &str) -> String {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    let mut buffer = [0u8; 4096];
+    // The answers here are a few hundred bytes; the count only bounds a broken server.
+    for _ in 0..1000 {
+        let read = stream.read(&mut buffer).expect("the answer arrives");
+        assert!(read > 0, "closed mid-answer: {answer:?}");
+        answer.extend_from_slice(&buffer[..read]);
+        let text = String::from_utf8_lossy(&answer).to_ascii_lowercase();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let length = text[..end]
+                .lines()
+                .find_map(|line| line.strip_prefix("content-length:"))
+                .and_then(|length| length.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            if answer.len() >= end + 4 + length {
+                return String::from_utf8_lossy(&answer).into_owned();
+            }
+        }
+    }
+    panic!("no whole answer: {}", String::from_utf8_lossy(&answer));
+}
+
+/// Opens `count` connections, oldest first, each after sending `request` (and reading its
+/// answer) when there is one.
+async fn open_connections(
+    addr: SocketAddr,
+    count: usize,
+    request: Option<String>,
+) -> Vec<TcpStream> {
+    tokio::task::spawn_blocking(move || {
+        (0..count)
+            .map(|_| {
+                let mut stream = TcpStream::connect(addr).expect("loopback connects");
+                if let Some(request) = &request {
+                    let answer = exchange_on(&mut stream, request);
+                    assert!(answer.starts_with("HTTP/1.1 "), "{answer}");
+                }
+                stream
+            })
+            .collect()
+    })
+    .await
+    .unwrap()
+}
+
+/// Whether the server closed `stream`, waiting a few seconds at most.
+async fn closed_by_the_server(mut stream: TcpStream) -> bool {
+    tokio::task::spawn_blocking(move || {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        match stream.read(&mut [0u8; 64]) {
+            Ok(0) => true,
+            Ok(_) => false,
+            Err(error) => error.kind() == std::io::ErrorKind::ConnectionReset,
+        }
+    })
+    .await
+    .unwrap()
+}
+
+#[test]
+fn silent_connections_make_room_for_a_request() {
+    run(0, async {
+        let (server, client) = start_server();
+        // More connections than there are slots, none of which sends a whole request head,
+        // as a flood of them would: half send nothing, half the start of a head.
+        let silent = open_connections(server.local_addr(), admin::MAX_CONNECTIONS + 6, None).await;
+        let silent = tokio::task::spawn_blocking(move || {
+            for stream in silent.iter().skip(1).step_by(2) {
+                (&*stream)
+                    .write_all(b"GET /kill-switch HTTP/1.1\r\nhos")
+                    .unwrap();
+            }
+            silent
+        })
+        .await
+        .unwrap();
+
+        let answer = tokio::time::timeout(PROMPT, client.get("/kill-switch"))
+            .await
+            .expect("the request does not wait for a silent connection's slot");
+        assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
+        let oldest = silent.into_iter().next().unwrap();
+        assert!(
+            closed_by_the_server(oldest).await,
+            "the oldest silent connection was closed to make room"
+        );
+    });
+}
+
+#[test]
+fn requests_refused_for_their_token_do_not_keep_their_connections() {
+    run(0, async {
+        let (server, client) = start_server();
+        let addr = server.local_addr();
+        let unauthenticated = format!("GET /kill-switch HTTP/1.1\r\nhost: {addr}\r\n\r\n");
+        let refused = open_connections(addr, admin::MAX_CONNECTIONS, Some(unauthenticated)).await;
+
+        let answer = tokio::time::timeout(PROMPT, client.get("/kill-switch"))
+            .await
+            .expect("the request does not wait for a refused connection's slot");
+        assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
+        for stream in refused {
+            assert!(closed_by_the_server(stream).await);
+        }
+    });
+}
+
+#[test]
 fn connections_beyond_the_cap_wait_until_one_ends() {
     run(0, async {
         let (server, client) = start_server();
         let addr = server.local_addr();
-        // Connections that send nothing hold every slot (until their head times out).
-        let idle: Vec<TcpStream> = tokio::task::spawn_blocking(move || {
-            (0..admin::MAX_CONNECTIONS)
-                .map(|_| TcpStream::connect(addr).expect("loopback connects"))
-                .collect()
-        })
-        .await
-        .unwrap();
+        // Connections that were served a request, and stay open, hold every slot: they are
+        // never closed to make room.
+        let request = format!(
+            "GET /kill-switch HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer {TOKEN}\r\n\r\n"
+        );
+        let served = open_connections(addr, admin::MAX_CONNECTIONS, Some(request.clone())).await;
 
         let waiting = tokio::spawn({
             let client = client.clone();
@@ -865,8 +1044,23 @@ fn connections_beyond_the_cap_wait_until_one_ends() {
             !waiting.is_finished(),
             "a request beyond the cap waits for a slot"
         );
+        // The connections that hold the slots go on serving their clients.
+        let mut served = served;
+        let mut first = served.remove(0);
+        let (first, again) = tokio::task::spawn_blocking(move || {
+            let answer = exchange_on(&mut first, &request);
+            (first, answer)
+        })
+        .await
+        .unwrap();
+        assert!(again.starts_with("HTTP/1.1 200"), "{again}");
+        assert!(
+            !waiting.is_finished(),
+            "and the request beyond the cap waits"
+        );
 
-        drop(idle);
+        drop(first);
+        drop(served);
         let answer = waiting.await.unwrap();
         assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
     });

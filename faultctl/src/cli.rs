@@ -17,19 +17,24 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 const AFTER_HELP: &str = "\
 Endpoints:
   The admin endpoint of fault-runtime (its `admin` feature). Give each one after the
-  command with --addr, as HOST:PORT or as a URL http://HOST:PORT/PREFIX when it is
-  mounted under a prefix, or list them, comma-separated, in FAULTCTL_ADDR. Every command
-  but `check` sends the same request to every endpoint, at once, and reports each one's
-  answer; one that fails does not stop the others.
+  command with --addr, as HOST:PORT, as a bare PORT meaning 127.0.0.1:PORT, or as a URL
+  http://HOST:PORT/PREFIX when it is mounted under a prefix; or, without --addr, list
+  them, comma-separated, in FAULTCTL_ADDR. Every command but `check` sends the same
+  request to every endpoint, at once, and reports each one's answer; one that fails does
+  not stop the others.
 
 Token:
   The endpoint's bearer token, read from the file given with --token-file (surrounding
-  whitespace, such as the final newline, is ignored) or taken from FAULT_ADMIN_TOKEN.
-  There is no flag that takes the token itself: it would show in process lists.
+  whitespace, such as the final newline, is ignored) or taken from FAULT_ADMIN_TOKEN. It
+  is one word of at least 16 visible ASCII characters, as the endpoint requires; any
+  other is refused before anything is sent. There is no flag that takes the token itself:
+  it would show in process lists.
 
 Exit status:
   0  done on every endpoint (halting an attack that is not running is not a failure)
-  1  invalid input: an invalid attack file, a bad id, option or token; nothing was sent
+  1  invalid input: an invalid attack file, or one `start` cannot send (no attack, over
+     the endpoint's 64 KiB body limit), a bad id, endpoint, option or token; nothing was
+     sent
   2  at least one endpoint failed: unreachable, timed out, or refused the request";
 
 /// Checks attack files and steers the attacks of running services through their admin
@@ -53,7 +58,8 @@ pub enum Command {
     ///
     /// This checks the format: fields, values, ids, durations. Whether the points and
     /// facet keys it names exist is known only to the service, which checks that when the
-    /// attacks start.
+    /// attacks start. A valid file over the endpoint's 64 KiB body limit passes, with a
+    /// warning: `start` cannot send it.
     Check {
         /// The attack file.
         file: PathBuf,
@@ -75,8 +81,8 @@ pub enum Command {
 
     /// Start the attacks of a file on every endpoint, creating or replacing them by id.
     ///
-    /// The file is checked first, as `check` does: an invalid file is refused before any
-    /// endpoint is contacted. Then its text is sent as it is, so problems the endpoint
+    /// The file is checked first, as `check` does: an invalid file, or one over the
+    /// endpoint's 64 KiB body limit, is refused before any endpoint is contacted. Then its text is sent as it is, so problems the endpoint
     /// finds (an unknown point or facet key) are reported with the file's lines.
     Start {
         /// The attack file.
@@ -106,13 +112,13 @@ pub enum Command {
 /// it, and a forgotten endpoint is worse than a refused command line.
 #[derive(Debug, Args)]
 pub struct RemoteArgs {
-    /// An admin endpoint: HOST:PORT, or http://HOST:PORT/PREFIX. Repeat for several.
-    #[arg(
-        long = "addr",
-        value_name = "ENDPOINT",
-        env = "FAULTCTL_ADDR",
-        value_delimiter = ','
-    )]
+    /// An admin endpoint: HOST:PORT, a bare PORT of 127.0.0.1, or
+    /// http://HOST:PORT/PREFIX. Repeat for several. Without it, FAULTCTL_ADDR is read: a
+    /// comma-separated list of them.
+    //
+    // FAULTCTL_ADDR is read by `Targets`, not by clap: clap would report a bad value in it
+    // as a bad `--addr`, which the operator never gave.
+    #[arg(long = "addr", value_name = "ENDPOINT", value_delimiter = ',')]
     pub endpoints: Vec<Endpoint>,
 
     /// A file holding the endpoint's bearer token (else FAULT_ADMIN_TOKEN is used).

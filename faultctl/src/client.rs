@@ -309,7 +309,7 @@ mod tests {
 
     fn token() -> Token {
         let path = std::env::temp_dir().join(format!("faultctl-client-{}", std::process::id()));
-        std::fs::write(&path, "t0k3n\n").unwrap();
+        std::fs::write(&path, "t0k3n-0123456789\n").unwrap();
         let token = Token::load(Some(&path)).unwrap();
         let _ = std::fs::remove_file(&path);
         token
@@ -385,7 +385,10 @@ mod tests {
             seen.starts_with("POST /admin/attacks HTTP/1.1\r\n"),
             "{seen}"
         );
-        assert!(seen.contains("authorization: Bearer t0k3n\r\n"), "{seen}");
+        assert!(
+            seen.contains("authorization: Bearer t0k3n-0123456789\r\n"),
+            "{seen}"
+        );
         assert!(
             seen.contains("content-type: application/toml\r\n"),
             "{seen}"

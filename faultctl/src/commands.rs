@@ -11,13 +11,13 @@ use std::path::Path;
 use hyper::{Method, StatusCode};
 use serde::Serialize;
 use serde::ser::SerializeMap as _;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::check::{self, AttackFile, count};
 use crate::cli::{Cli, Command, DEFAULT_TIMEOUT, HaltArgs, RemoteArgs};
-use crate::client::{self, Outcome, Reply, Request, Timeouts};
+use crate::client::{self, Failure, Outcome, Reply, Request, Timeouts};
 use crate::contract::{AppliedBody, AttacksBody, ErrorBody, HaltedBody, PointsBody, Problem};
-use crate::endpoint::{Endpoint, check_attack_id};
+use crate::endpoint::{self, ADDR_VAR, Endpoint, check_attack_id};
 use crate::table::{Table, printable, short_duration};
 use crate::token::{TOKEN_VAR, Token};
 
@@ -75,57 +75,107 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<Ex
 
 /// `check FILE`.
 fn check_file(path: &Path, json: bool, out: &mut dyn Write) -> io::Result<Exit> {
-    let loaded = check::load(path);
-    report_check(path, &loaded, json, out)?;
-    Ok(if loaded.is_ok() {
-        Exit::Done
-    } else {
-        Exit::Invalid
-    })
-}
-
-/// The result of the offline check: the summary, or every problem with its place.
-fn report_check(
-    path: &Path,
-    loaded: &Result<AttackFile, Vec<Problem>>,
-    json: bool,
-    out: &mut dyn Write,
-) -> io::Result<()> {
     let shown = path.display().to_string();
-    if json {
-        let report = match loaded {
-            Ok(file) => json!({
-                "file": shown,
-                "ok": true,
-                "format": file.format.to_string().to_lowercase(),
-                "attacks": file.set.attacks().iter().map(|a| a.id()).collect::<Vec<_>>(),
-                "problems": [],
-            }),
-            Err(problems) => json!({
-                "file": shown,
-                "ok": false,
-                "problems": problems,
-            }),
-        };
-        return writeln!(out, "{report:#}");
-    }
-    match loaded {
-        Ok(file) => writeln!(out, "{shown}: {} ok", count(file.set.len(), "attack")),
-        Err(problems) => {
-            // A problem may quote the file, which may hold anything.
-            for problem in problems {
-                writeln!(out, "{}", printable(&problem.located(&shown)))?;
+    match check::load(path) {
+        Ok(file) => {
+            // Valid, so `check` passes it; but `start` could never send it.
+            let warnings: Vec<String> = file
+                .over_body_limit()
+                .map(|reason| {
+                    format!(
+                        "{reason}; `faultctl start` cannot send it (split it into smaller files)"
+                    )
+                })
+                .into_iter()
+                .collect();
+            if json {
+                let report = CheckReport {
+                    file: shown,
+                    ok: true,
+                    format: Some(format_name(&file)),
+                    attacks: file.ids(),
+                    problems: Vec::new(),
+                    warnings,
+                };
+                write_json(out, &report)?;
+            } else {
+                for warning in &warnings {
+                    writeln!(out, "{shown}: warning: {warning}")?;
+                }
+                writeln!(out, "{shown}: {} ok", count(file.set.len(), "attack"))?;
             }
-            writeln!(
-                out,
-                "{shown}: {}; none of its attacks would start",
-                count(problems.len(), "problem")
-            )
+            Ok(Exit::Done)
+        }
+        Err(refused) => {
+            if json {
+                write_json(out, &CheckReport::refused(shown, refused))?;
+            } else {
+                write_problems(&shown, &refused.problems, out)?;
+            }
+            Ok(Exit::Invalid)
         }
     }
 }
 
-/// `start FILE`: the offline check first; only a valid file reaches the endpoints.
+/// The `--json` document of `check`, and of `start` when it refuses a file before
+/// contacting any endpoint.
+#[derive(Serialize)]
+struct CheckReport {
+    /// The file as given.
+    file: String,
+    /// Whether the command goes ahead with the file: it is valid (`check`), or is sent
+    /// (`start`, whose refusals print this document with `ok` false).
+    ok: bool,
+    /// `toml` or `json`; `null` when the file could not be read as text.
+    format: Option<String>,
+    /// The ids of the file's attacks when it is valid; none when it is not, since a file
+    /// is started whole or not at all.
+    attacks: Vec<String>,
+    /// Why the file is refused.
+    problems: Vec<Problem>,
+    /// What keeps a valid file from being started: it is over the endpoint's body limit.
+    warnings: Vec<String>,
+}
+
+impl CheckReport {
+    fn refused(file: String, refused: check::Refused) -> Self {
+        CheckReport {
+            file,
+            ok: false,
+            format: refused
+                .format
+                .map(|format| format.to_string().to_lowercase()),
+            attacks: Vec::new(),
+            problems: refused.problems,
+            warnings: Vec::new(),
+        }
+    }
+}
+
+fn format_name(file: &AttackFile) -> String {
+    file.format.to_string().to_lowercase()
+}
+
+fn write_json(out: &mut dyn Write, value: &impl Serialize) -> io::Result<()> {
+    let text = serde_json::to_string_pretty(value).map_err(io::Error::other)?;
+    writeln!(out, "{text}")
+}
+
+/// Every problem of a refused file, placed on its line, then how many there are.
+fn write_problems(shown: &str, problems: &[Problem], out: &mut dyn Write) -> io::Result<()> {
+    // A problem may quote the file, which may hold anything.
+    for problem in problems {
+        writeln!(out, "{}", printable(&problem.located(shown)))?;
+    }
+    writeln!(
+        out,
+        "{shown}: {}; none of its attacks would start",
+        count(problems.len(), "problem")
+    )
+}
+
+/// `start FILE`: the offline check first; only a valid file that the endpoint can read
+/// reaches the endpoints.
 fn start(
     remote: &RemoteArgs,
     json: bool,
@@ -135,23 +185,47 @@ fn start(
 ) -> io::Result<Exit> {
     let shown = path.display().to_string();
     let file = match check::load(path) {
-        Ok(file) if file.set.is_empty() => {
-            writeln!(err, "faultctl: {shown} holds no attack; nothing to start")?;
-            return Ok(Exit::Invalid);
-        }
         Ok(file) => file,
-        Err(problems) => {
+        Err(refused) => {
             // The same report as `check`, on the stream failures go to.
-            let loaded = Err(problems);
             if json {
-                report_check(path, &loaded, true, out)?;
+                write_json(out, &CheckReport::refused(shown, refused))?;
             } else {
-                report_check(path, &loaded, false, err)?;
+                write_problems(&shown, &refused.problems, err)?;
                 writeln!(err, "faultctl: {shown} refused; no endpoint was contacted")?;
             }
             return Ok(Exit::Invalid);
         }
     };
+    let refusal = if file.set.is_empty() {
+        Some((
+            "holds no attack; nothing to start".to_owned(),
+            format!("faultctl: {shown} holds no attack; nothing to start"),
+        ))
+    } else {
+        file.over_body_limit().map(|reason| {
+            let reason = format!("{reason}; split it into smaller files");
+            let text = format!("faultctl: {shown}: {reason}; no endpoint was contacted");
+            (reason, text)
+        })
+    };
+    if let Some((reason, text)) = refusal {
+        if json {
+            let report = CheckReport {
+                file: shown,
+                ok: false,
+                format: Some(format_name(&file)),
+                attacks: file.ids(),
+                problems: vec![Problem::of_file(reason)],
+                warnings: Vec::new(),
+            };
+            write_json(out, &report)?;
+        } else {
+            writeln!(err, "{text}")?;
+        }
+        return Ok(Exit::Invalid);
+    }
+
     let request =
         Request::new(Method::POST, "/attacks").with_body(file.content_type(), file.text.clone());
     send(remote, json, &request, out, err, |reply| {
@@ -192,18 +266,27 @@ struct Targets {
 
 impl Targets {
     fn from_args(args: &RemoteArgs) -> Result<Self, String> {
+        let given = if args.endpoints.is_empty() {
+            match std::env::var(ADDR_VAR) {
+                Ok(list) => endpoint::parse_list(&list)?,
+                Err(std::env::VarError::NotPresent) => Vec::new(),
+                Err(std::env::VarError::NotUnicode(_)) => {
+                    return Err(format!("{ADDR_VAR} is not valid UTF-8"));
+                }
+            }
+        } else {
+            args.endpoints.clone()
+        };
         let mut endpoints: Vec<Endpoint> = Vec::new();
-        for endpoint in &args.endpoints {
-            if !endpoints.iter().any(|known| known.same_as(endpoint)) {
-                endpoints.push(endpoint.clone());
+        for endpoint in given {
+            if !endpoints.iter().any(|known| known.same_as(&endpoint)) {
+                endpoints.push(endpoint);
             }
         }
         if endpoints.is_empty() {
-            return Err(
-                "no endpoint: give --addr HOST:PORT (repeat it for several), or set \
-                 FAULTCTL_ADDR"
-                    .into(),
-            );
+            return Err(format!(
+                "no endpoint: give --addr HOST:PORT (repeat it for several), or set {ADDR_VAR}"
+            ));
         }
         let token = Token::load(args.token_file.as_deref())?;
         let timeouts = Timeouts::within(args.timeout.unwrap_or(DEFAULT_TIMEOUT));
@@ -259,8 +342,7 @@ fn send(
             outcomes: &outcomes,
             verdicts: &verdicts,
         };
-        let text = serde_json::to_string_pretty(&report).map_err(io::Error::other)?;
-        writeln!(out, "{text}")?;
+        write_json(out, &report)?;
     } else {
         let several = targets.endpoints.len() > 1;
         let mut first_block = true;
@@ -310,11 +392,16 @@ impl Serialize for JsonReport<'_> {
         let mut map = serializer.serialize_map(Some(self.endpoints.len()))?;
         let answers = self.outcomes.iter().zip(self.verdicts);
         for (endpoint, (outcome, verdict)) in self.endpoints.iter().zip(answers) {
-            let reply = outcome.as_ref().ok();
+            let (status, response) = match outcome {
+                Ok(reply) => (Some(reply.status), Some(&reply.body)),
+                // An answer came, but not the endpoint's JSON: its status is known.
+                Err(Failure::NotAdmin { status, .. }) => (Some(*status), None),
+                Err(_) => (None, None),
+            };
             let entry = JsonEntry {
                 ok: verdict.ok,
-                status: reply.map(|reply| reply.status.as_u16()),
-                response: reply.map(|reply| &reply.body),
+                status: status.map(|status| status.as_u16()),
+                response,
                 error: verdict.text.as_ref().err().map(String::as_str),
             };
             map.serialize_entry(&endpoint.to_string(), &entry)?;
@@ -323,15 +410,16 @@ impl Serialize for JsonReport<'_> {
     }
 }
 
-/// One endpoint's part of [`JsonReport`].
+/// One endpoint's part of [`JsonReport`]: every key is always there, `null` when it does
+/// not apply, so that a program reads every entry alike.
 #[derive(Serialize)]
 struct JsonEntry<'a> {
     ok: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The HTTP status, `null` when no answer came.
     status: Option<u16>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The endpoint's JSON answer, `null` when none came or it was not the endpoint's JSON.
     response: Option<&'a Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Why it failed, `null` when `ok`.
     error: Option<&'a str>,
 }
 
@@ -514,8 +602,9 @@ fn or_dash(text: String) -> String {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
-    use crate::client::Failure;
 
     fn reply(status: u16, body: Value) -> Reply {
         Reply {
@@ -637,15 +726,24 @@ mod tests {
 
     #[test]
     fn json_reports_are_keyed_by_endpoint_in_the_order_given() {
-        let endpoints: Vec<Endpoint> = ["127.0.0.1:2", "127.0.0.1:1"]
+        let endpoints: Vec<Endpoint> = ["127.0.0.1:2", "127.0.0.1:1", "127.0.0.1:3"]
             .iter()
             .map(|text| text.parse().unwrap())
             .collect();
         let failure = Failure::Connect("cannot connect to 127.0.0.1:1: refused".into());
-        let outcomes = vec![Ok(reply(200, json!({"halted": 1}))), Err(failure.clone())];
+        let not_admin = Failure::NotAdmin {
+            status: StatusCode::BAD_REQUEST,
+            reason: "an empty body".into(),
+        };
+        let outcomes = vec![
+            Ok(reply(200, json!({"halted": 1}))),
+            Err(failure.clone()),
+            Err(not_admin.clone()),
+        ];
         let verdicts = vec![
             Verdict::done("halted 1 attack".into()),
             Verdict::failed(failure.to_string()),
+            Verdict::failed("x".into()),
         ];
         let report = JsonReport {
             endpoints: &endpoints,
@@ -654,7 +752,7 @@ mod tests {
         };
         assert_eq!(
             serde_json::to_string(&report).unwrap(),
-            r#"{"127.0.0.1:2":{"ok":true,"status":200,"response":{"halted":1}},"127.0.0.1:1":{"ok":false,"error":"cannot connect to 127.0.0.1:1: refused"}}"#
+            r#"{"127.0.0.1:2":{"ok":true,"status":200,"response":{"halted":1},"error":null},"127.0.0.1:1":{"ok":false,"status":null,"response":null,"error":"cannot connect to 127.0.0.1:1: refused"},"127.0.0.1:3":{"ok":false,"status":400,"response":null,"error":"x"}}"#
         );
     }
 }

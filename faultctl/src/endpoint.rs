@@ -42,11 +42,22 @@ impl fmt::Display for Endpoint {
 impl FromStr for Endpoint {
     type Err = String;
 
-    /// Reads `HOST:PORT` or `http://HOST[:PORT][/PREFIX]`; a URL without a port means 80.
+    /// Reads `HOST:PORT`, a bare `PORT` meaning `127.0.0.1:PORT`, or
+    /// `http://HOST[:PORT][/PREFIX]`; a URL without a port means 80.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let text = text.trim();
         if text.is_empty() {
             return Err("is empty; give HOST:PORT or http://HOST:PORT/PREFIX".into());
+        }
+        // A bare port, as FAULT_ADMIN_ADDR takes it: the endpoint listens on loopback by
+        // default, so a port alone is the common case.
+        if text.bytes().all(|b| b.is_ascii_digit()) {
+            let port = port_number(text, text)?;
+            return Ok(Endpoint {
+                label: text.to_owned(),
+                authority: format!("127.0.0.1:{port}"),
+                prefix: String::new(),
+            });
         }
         let (authority, prefix, default_port) = match text.split_once("://") {
             Some((scheme, rest)) => {
@@ -84,21 +95,24 @@ impl FromStr for Endpoint {
                     .into(),
             );
         }
-        let parsed = Authority::from_str(authority)
-            .map_err(|_| format!("`{authority}` is not HOST:PORT (write IPv6 as [::1]:PORT)"))?;
-        if parsed.host().is_empty() {
+        let not_host_and_port =
+            || format!("`{authority}` is not HOST:PORT (write IPv6 as [::1]:PORT)");
+        let (host, port) = split_port(authority).ok_or_else(not_host_and_port)?;
+        if host.is_empty() {
             return Err(format!("`{authority}` has no host"));
         }
-        let port = match (parsed.port_u16(), default_port) {
-            (Some(0), _) => return Err(format!("`{authority}` has port 0")),
-            (Some(port), _) => port,
+        let port = match (port, default_port) {
+            (Some(port), _) => port_number(authority, port)?,
             (None, Some(port)) => port,
             (None, None) => {
                 return Err(format!(
-                    "`{authority}` has no port; write HOST:PORT, such as 127.0.0.1:9464"
+                    "`{authority}` has no port; write HOST:PORT, such as 127.0.0.1:9464, or \
+                     a bare port such as 9464 for 127.0.0.1"
                 ));
             }
         };
+        let authority = format!("{host}:{port}");
+        let parsed = Authority::from_str(&authority).map_err(|_| not_host_and_port())?;
 
         let prefix = prefix.trim_end_matches('/');
         if let Some(bad) = prefix
@@ -122,6 +136,81 @@ impl FromStr for Endpoint {
             prefix: prefix.to_owned(),
         })
     }
+}
+
+/// Splits `host:port` at the port's colon: the port is `None` when none is written, and
+/// an IPv6 host keeps its brackets. `None` for an IPv6 address without brackets, whose
+/// colons leave the port unknowable.
+fn split_port(authority: &str) -> Option<(&str, Option<&str>)> {
+    if authority.starts_with('[') {
+        let end = authority.find(']')? + 1;
+        let (host, rest) = authority.split_at(end);
+        return match rest {
+            "" => Some((host, None)),
+            _ => Some((host, Some(rest.strip_prefix(':')?))),
+        };
+    }
+    match authority.split_once(':') {
+        Some((_, port)) if port.contains(':') => None,
+        Some((host, port)) => Some((host, Some(port))),
+        None => Some((authority, None)),
+    }
+}
+
+/// The port `text` writes, or why it is not one; `written` names the endpoint in errors.
+fn port_number(written: &str, text: &str) -> Result<u16, String> {
+    if text.is_empty() {
+        return Err(format!(
+            "`{written}` has no port after its colon; write HOST:PORT, such as 127.0.0.1:9464"
+        ));
+    }
+    if !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "`{written}` has an invalid port `{text}`: a port is a number from 1 to 65535"
+        ));
+    }
+    match text.parse::<u16>() {
+        Ok(0) => Err(format!(
+            "`{written}` has port 0, which nothing can be reached on"
+        )),
+        Ok(port) => Ok(port),
+        // Only digits: too large, however many there are.
+        Err(_) => Err(format!(
+            "`{written}` has a port out of range: {text} is not from 1 to 65535"
+        )),
+    }
+}
+
+/// The variable that lists the endpoints, comma-separated, when no `--addr` is given.
+pub const ADDR_VAR: &str = "FAULTCTL_ADDR";
+
+/// Reads the endpoints of [`ADDR_VAR`]'s value; every error names the variable, since
+/// the operator may not remember that it is set.
+///
+/// # Errors
+///
+/// The value is blank, has an empty entry, or an entry that is not an endpoint.
+pub fn parse_list(value: &str) -> Result<Vec<Endpoint>, String> {
+    if value.trim().is_empty() {
+        return Err(format!(
+            "{ADDR_VAR} is empty; list endpoints in it, comma-separated, such as \
+             127.0.0.1:9464,127.0.0.1:9465, or give --addr"
+        ));
+    }
+    value
+        .split(',')
+        .map(|entry| {
+            if entry.trim().is_empty() {
+                return Err(format!(
+                    "{ADDR_VAR} has an empty entry (two commas in a row, or one at an end): \
+                     {value:?}"
+                ));
+            }
+            entry
+                .parse::<Endpoint>()
+                .map_err(|reason| format!("{ADDR_VAR}: {reason}"))
+        })
+        .collect()
 }
 
 /// Checks an attack id before it goes into a path, so it needs no encoding: the ids of the
@@ -193,6 +282,59 @@ mod tests {
         let parsed = endpoint("HTTP://svc.internal");
         assert_eq!(parsed.authority(), "svc.internal:80");
         assert_eq!(parsed.path("/points"), "/points");
+    }
+
+    #[test]
+    fn a_bare_port_means_loopback_and_keeps_its_name() {
+        let parsed = endpoint("38205");
+        assert_eq!(parsed.authority(), "127.0.0.1:38205");
+        assert_eq!(parsed.path("/points"), "/points");
+        assert_eq!(parsed.to_string(), "38205");
+        assert!(parsed.same_as(&endpoint("127.0.0.1:38205")));
+        assert!(refusal("0").contains("port 0"));
+        assert!(refusal("65536").contains("out of range"));
+    }
+
+    #[test]
+    fn ports_are_numbers_from_1_to_65535() {
+        assert_eq!(endpoint("127.0.0.1:65535").authority(), "127.0.0.1:65535");
+        assert_eq!(endpoint("[::1]:1").authority(), "[::1]:1");
+        for text in [
+            "127.0.0.1:65536",
+            "127.0.0.1:99999999999999999999999",
+            "http://localhost:70000/admin",
+            "[::1]:65536",
+        ] {
+            let reason = refusal(text);
+            assert!(reason.contains("port out of range"), "{text}: {reason}");
+        }
+        for text in ["127.0.0.1:-1", "127.0.0.1:80a", "[::1]:+1", "localhost: 1"] {
+            let reason = refusal(text);
+            assert!(reason.contains("invalid port"), "{text}: {reason}");
+        }
+        assert!(refusal("127.0.0.1:").contains("no port"));
+        assert!(refusal("[::1]").contains("no port"));
+    }
+
+    #[test]
+    fn an_endpoint_list_names_its_variable_in_every_error() {
+        let list = parse_list("127.0.0.1:1, http://127.0.0.1:2/a ,3").unwrap();
+        let shown: Vec<String> = list.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["127.0.0.1:1", "http://127.0.0.1:2/a", "3"]);
+        for (value, reason) in [
+            ("", "FAULTCTL_ADDR is empty"),
+            (" ", "FAULTCTL_ADDR is empty"),
+            ("a:1,,b:2", "FAULTCTL_ADDR has an empty entry"),
+            ("a:1,", "FAULTCTL_ADDR has an empty entry"),
+            (",a:1", "FAULTCTL_ADDR has an empty entry"),
+            (
+                "a:1,b:99999",
+                "FAULTCTL_ADDR: `b:99999` has a port out of range",
+            ),
+        ] {
+            let error = parse_list(value).unwrap_err();
+            assert!(error.contains(reason), "{value:?}: {error}");
+        }
     }
 
     #[test]

@@ -10,6 +10,13 @@ pub const TOKEN_VAR: &str = "FAULT_ADMIN_TOKEN";
 /// The largest token file read; tokens are short, and a larger file is a wrong path.
 const MAX_TOKEN_FILE_BYTES: u64 = 4096;
 
+/// The shortest token the admin endpoint runs with, in bytes: a shorter one can never be
+/// right, so it is refused before it is sent.
+///
+/// `fault_runtime::admin::MIN_TOKEN_LEN`, which only exists with fault-runtime's `admin`
+/// feature, which this tool does not need; the end-to-end build checks that they agree.
+pub const MIN_TOKEN_LEN: usize = 16;
+
 /// A bearer token. Its `Debug` does not show it, so it cannot leak into a log by accident.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Token(String);
@@ -78,10 +85,26 @@ impl Token {
                 "{source} holds more than one line; it should hold only the token"
             ));
         }
-        // Whatever an HTTP header can carry is accepted: visible ASCII and inner spaces.
-        if token.chars().any(|c| !(c.is_ascii_graphic() || c == ' ')) {
+        // The endpoint runs only with a token of visible ASCII, one word of at least
+        // MIN_TOKEN_LEN bytes: any other can never be right, and would only travel to every
+        // endpoint to be refused there. The token itself is never part of the message.
+        if token.contains(char::is_whitespace) {
             return Err(format!(
-                "{source} holds characters a token cannot have (control or non-ASCII)"
+                "{source} holds whitespace inside the token; the admin endpoint's tokens are \
+                 one word of visible ASCII"
+            ));
+        }
+        if token.chars().any(|c| !c.is_ascii_graphic()) {
+            return Err(format!(
+                "{source} holds characters a token cannot have (control or non-ASCII); the \
+                 admin endpoint's tokens are visible ASCII"
+            ));
+        }
+        if token.len() < MIN_TOKEN_LEN {
+            return Err(format!(
+                "{source} holds a token of {} bytes; the admin endpoint's tokens are at least \
+                 {MIN_TOKEN_LEN} bytes (is it the right token?)",
+                token.len()
             ));
         }
         Ok(Token(token.to_owned()))
@@ -98,16 +121,50 @@ impl fmt::Debug for Token {
 mod tests {
     use super::*;
 
+    /// A token the endpoint accepts: 16 bytes of visible ASCII.
+    const SECRET: &str = "s3cret-0123456789";
+
     #[test]
     fn the_final_newline_and_surrounding_space_are_not_part_of_the_token() {
         assert_eq!(
-            Token::from_text("s3cret\n", "t").unwrap().secret(),
-            "s3cret"
+            Token::from_text(&format!("{SECRET}\n"), "t")
+                .unwrap()
+                .secret(),
+            SECRET
         );
         assert_eq!(
-            Token::from_text("  s3cret\r\n", "t").unwrap().secret(),
-            "s3cret"
+            Token::from_text(&format!("  {SECRET}\r\n"), "t")
+                .unwrap()
+                .secret(),
+            SECRET
         );
+    }
+
+    #[test]
+    fn tokens_the_endpoint_never_accepts_are_refused_without_being_shown() {
+        let short = &SECRET[..MIN_TOKEN_LEN - 1];
+        let error = Token::from_text(short, "the token file t").unwrap_err();
+        assert!(
+            error.starts_with("the token file t holds a token of 15 bytes"),
+            "{error}"
+        );
+        assert!(error.contains("at least 16 bytes"), "{error}");
+        assert!(Token::from_text(&SECRET[..MIN_TOKEN_LEN], "t").is_ok());
+
+        for spaced in ["s3cret 0123456789", "s3cret\t0123456789"] {
+            let error = Token::from_text(spaced, TOKEN_VAR).unwrap_err();
+            assert!(
+                error.starts_with("FAULT_ADMIN_TOKEN holds whitespace"),
+                "{error}"
+            );
+        }
+        for error in [
+            Token::from_text(short, "t").unwrap_err(),
+            Token::from_text("s3cret 0123456789", "t").unwrap_err(),
+            Token::from_text("s3cret\u{7}0123456789", "t").unwrap_err(),
+        ] {
+            assert!(!error.contains("s3cret"), "{error}");
+        }
     }
 
     #[test]
@@ -120,12 +177,12 @@ mod tests {
                 .contains("more than one line")
         );
         assert!(
-            Token::from_text("a\u{7}b", "t")
+            Token::from_text("a\u{7}b-0123456789abcdef", "t")
                 .unwrap_err()
                 .contains("cannot have")
         );
         assert!(
-            Token::from_text("tök", "t")
+            Token::from_text("tök-0123456789abcdef", "t")
                 .unwrap_err()
                 .contains("cannot have")
         );
@@ -136,8 +193,8 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("faultctl-token-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let good = dir.join("good");
-        std::fs::write(&good, "abc\n").unwrap();
-        assert_eq!(Token::load(Some(&good)).unwrap().secret(), "abc");
+        std::fs::write(&good, format!("{SECRET}\n")).unwrap();
+        assert_eq!(Token::load(Some(&good)).unwrap().secret(), SECRET);
 
         let large = dir.join("large");
         std::fs::write(&large, "a".repeat(5000)).unwrap();
@@ -155,7 +212,13 @@ mod tests {
 
     #[test]
     fn debug_output_hides_the_token() {
-        let token = Token::from_text("s3cret", "t").unwrap();
+        let token = Token::from_text(SECRET, "t").unwrap();
         assert!(!format!("{token:?}").contains("s3cret"));
+    }
+
+    #[cfg(feature = "end-to-end")]
+    #[test]
+    fn the_minimum_length_is_the_endpoint_s() {
+        assert_eq!(MIN_TOKEN_LEN, fault_runtime::admin::MIN_TOKEN_LEN);
     }
 }

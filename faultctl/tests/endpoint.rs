@@ -484,6 +484,9 @@ fn with_one_endpoint_down_the_other_gets_the_change_and_both_are_reported() {
     assert_eq!(report[&live]["ok"], true);
     assert_eq!(report[&live]["response"]["halted"], 2);
     assert_eq!(report[&down]["ok"], false);
+    assert_eq!(report[&down]["status"], Value::Null, "{report:#}");
+    assert_eq!(report[&down]["response"], Value::Null, "{report:#}");
+    assert_eq!(report[&live]["error"], Value::Null, "{report:#}");
     assert!(
         report[&down]["error"]
             .as_str()
@@ -491,4 +494,45 @@ fn with_one_endpoint_down_the_other_gets_the_change_and_both_are_reported() {
         "{report:#}"
     );
     assert!(running("e2e-c42").is_none());
+}
+
+#[test]
+fn a_bare_port_reaches_the_endpoint_on_loopback() {
+    let _serial = serial();
+    let drill = Drill::new();
+    let port = drill.server.local_addr().port().to_string();
+    let run = drill.faultctl(&["halt", "--all", "--addr", &port]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(run.stdout, format!("{port}: halted 0 attacks\n"));
+}
+
+/// One attack on `e2e.refund`, padded with a comment to exactly `len` bytes.
+fn drill_of_length(len: usize) -> String {
+    let attack = "[[attack]]\nid = \"e2e-padded\"\npoint = \"e2e.refund\"\nerror = \"x\"\n";
+    let text = format!("{attack}#{}\n", "x".repeat(len - attack.len() - 2));
+    assert_eq!(text.len(), len);
+    text
+}
+
+#[test]
+fn start_sends_a_file_up_to_the_endpoint_s_body_limit_and_refuses_a_larger_one() {
+    let _serial = serial();
+    let drill = Drill::new();
+    let addr = drill.addr();
+    let limit = fault_runtime::admin::MAX_BODY_BYTES;
+    drill.write("over.toml", &drill_of_length(limit + 1));
+    drill.write("at.toml", &drill_of_length(limit));
+
+    let run = drill.faultctl(&["start", "over.toml", "--addr", &addr]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr.ends_with("; no endpoint was contacted\n"),
+        "{run:?}"
+    );
+    assert!(running("e2e-padded").is_none());
+
+    let run = drill.faultctl(&["start", "at.toml", "--addr", &addr]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(run.stdout, format!("{addr}: started e2e-padded\n"));
+    assert!(running("e2e-padded").is_some());
 }

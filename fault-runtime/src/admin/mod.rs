@@ -48,8 +48,8 @@
 //!
 //! # Refusals
 //!
-//! Every 4xx answer is `{"error": {"message": "...", "problems": [problem]}}`, where
-//! `problems` is there only when attacks were refused, and a problem is
+//! Every refusal the endpoint makes is JSON: `{"error": {"message": "...", "problems":
+//! [problem]}}`, where `problems` is there only when attacks were refused, and a problem is
 //! `{"attack_id", "field", "reason", "line", "message"}` (absent parts are `null`).
 //!
 //! | status | when |
@@ -65,23 +65,43 @@
 //! (`application/toml`, `application/json`), else the one it looks like: JSON when it
 //! starts with `{`.
 //!
+//! Malformed HTTP is refused by the HTTP layer with an empty body. In the built-in server,
+//! hyper answers a request it cannot read as HTTP/1 itself, and closes the connection: 400
+//! for bytes that are not HTTP, a bad method, path, version or header, or an invalid
+//! `content-length`; 431 for a head over 16 KiB; 414 for an over-long path. These answers
+//! have an empty body and no `content-type`. Such a request never reaches the endpoint: it
+//! is not authenticated, and is logged only at debug, as its connection ends. A head that
+//! does not arrive within [`HEADER_READ_TIMEOUT`] gets no answer: its connection is closed.
+//! An application that mounts [`AdminService`] refuses malformed HTTP by its own server's
+//! rules.
+//!
 //! # Logs
 //!
 //! Every change (attacks started, replaced or halted, the kill switch) is logged at info
 //! with the target `fault_runtime::admin`, with the peer address, the method, the path and
 //! what changed; the attacks it starts and ends are also logged one by one, as from any
-//! source, with the origin `admin`. Refusals are logged at warn, once each, with the peer
-//! and never with the token. Attacks refused are also kept for
+//! source, with the origin `admin`. Every refusal of the table above (401, 400, 404, 405,
+//! 408, 413) is logged at warn, once, with the peer, the method, the path and the reason,
+//! never with the token. Attacks refused are also kept for
 //! [`source_errors`](crate::source_errors), as from any source, but not logged a second
 //! time by the registry.
 //!
 //! # Limits
 //!
-//! The built-in server serves at most [`MAX_CONNECTIONS`] connections at once (further
-//! ones wait), gives a client [`HEADER_READ_TIMEOUT`] to send a request's head and
-//! [`BODY_READ_TIMEOUT`] for its body, and closes any connection after
-//! [`CONNECTION_LIFETIME`]. Request heads over 16 KiB are refused with 431, an answer of
-//! hyper's own, with no JSON body.
+//! The built-in server gives a client [`HEADER_READ_TIMEOUT`] to send a request's head
+//! (and keeps an idle kept-alive connection that long), [`BODY_READ_TIMEOUT`] for its body,
+//! and closes any connection after [`CONNECTION_LIFETIME`].
+//!
+//! It holds at most [`MAX_CONNECTIONS`] connections open at once. When every slot is
+//! taken, a new connection does not wait behind connections that have not sent a whole
+//! request head yet: the oldest of those is closed, and the new one takes its slot. So
+//! connections that send nothing, or send a head slowly, cannot keep an operator's request
+//! (the kill switch, say) waiting. A connection that has sent a request head is never
+//! closed to make room: while it is served, and afterwards while it is kept alive, it
+//! holds its slot; when every slot is held so, a new connection waits until one ends. A
+//! request without the right token is answered 401 with `connection: close`, so a client
+//! without the token cannot hold a slot past one refused request. A request whose head
+//! arrives just as its connection is closed to make room is not acted on.
 //!
 //! # Environment
 //!

@@ -1,25 +1,32 @@
 //! The built-in server: the [`AdminService`] over HTTP/1 on a thread and a tokio runtime
 //! of its own, so that it serves applications with any runtime, or none.
 
+use std::collections::VecDeque;
+use std::convert::Infallible;
 use std::net::{SocketAddr, TcpListener as StdListener};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use http::StatusCode;
+use http::header::{CONNECTION, HeaderValue};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, TryAcquireError, watch};
 use tokio::task::JoinSet;
 use tower_service::Service as _;
 
 use super::auth::Token;
+use super::service::refusal;
 use super::{AdminConfig, AdminError, AdminService, LOG_TARGET, PeerAddr};
 
-/// How many connections are served at once; further ones wait in the listen queue until
-/// one ends.
+/// How many connections are open at once. When all are taken, a new connection takes the
+/// place of the oldest one that has not yet sent a whole request head, which is closed; when
+/// every connection has sent one, the new connection waits until one ends.
 pub const MAX_CONNECTIONS: usize = 64;
 
 /// How long a client may take to send a request's head, and how long an idle kept-alive
@@ -209,38 +216,56 @@ async fn accept_connections(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    // The connections that have not sent a request head yet, oldest first: those that make
+    // room when every slot is taken.
+    let mut awaiting_head: VecDeque<Arc<Occupant>> = VecDeque::new();
     let mut connections = JoinSet::new();
     loop {
-        // A slot is taken before the connection is accepted, so that connections beyond
-        // the limit wait in the kernel's queue rather than hold memory here.
-        let slot = tokio::select! {
-            _ = shutdown.changed() => break,
-            slot = Arc::clone(&slots).acquire_owned() => match slot {
-                Ok(slot) => slot,
-                Err(_) => break,
-            },
-        };
         let accepted = tokio::select! {
             _ = shutdown.changed() => break,
             accepted = listener.accept() => accepted,
         };
         while connections.try_join_next().is_some() {}
-        match accepted {
-            Ok((stream, peer)) => {
-                connections.spawn(serve_connection(
-                    stream,
-                    peer,
-                    service.clone(),
-                    shutdown.clone(),
-                    slot,
-                ));
-            }
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
             Err(error) => {
                 tracing::warn!(target: LOG_TARGET, %error, "admin endpoint: accept failed");
-                drop(slot);
                 tokio::time::sleep(ACCEPT_BACKOFF).await;
+                continue;
             }
-        }
+        };
+
+        let slot = match Arc::clone(&slots).try_acquire_owned() {
+            Ok(slot) => slot,
+            Err(TryAcquireError::Closed) => break,
+            Err(TryAcquireError::NoPermits) => {
+                make_room(&mut awaiting_head);
+                // The closed connection's slot frees as its task ends, at once. When none
+                // could be closed, every slot serves a client that sent a request, and this
+                // waits for one of them to end; further connections wait in the kernel's
+                // queue meanwhile.
+                tokio::select! {
+                    _ = shutdown.changed() => break,
+                    slot = Arc::clone(&slots).acquire_owned() => match slot {
+                        Ok(slot) => slot,
+                        Err(_) => break,
+                    },
+                }
+            }
+        };
+        let occupant = Arc::new(Occupant::default());
+        awaiting_head.retain(|earlier| earlier.awaits_head());
+        awaiting_head.push_back(Arc::clone(&occupant));
+        connections.spawn(serve_connection(
+            stream,
+            peer,
+            service.clone(),
+            shutdown.clone(),
+            Seat {
+                occupant,
+                _slot: slot,
+            },
+        ));
     }
     // Open connections saw the same signal and finish their requests; those that do not
     // within the grace period are dropped with the runtime.
@@ -250,17 +275,128 @@ async fn accept_connections(
     .await;
 }
 
-/// Serves one connection until it closes, its lifetime ends, or the server stops.
+/// Closes the oldest connection that has not sent a request head yet, so that the one just
+/// accepted takes its slot. Does nothing when every connection has sent one.
+///
+/// A client that holds a connection without sending a request (an idle socket, or a head
+/// sent a byte at a time) would otherwise keep every other client out until its head
+/// times out, and could start over at once. A connection that has sent a request head is
+/// never closed here: it serves, or has served, a client that holds the token, since a
+/// request without it is answered 401 and its connection closed.
+fn make_room(awaiting_head: &mut VecDeque<Arc<Occupant>>) {
+    // Limitation: a flood of new connections that arrive faster than an honest client sends
+    // its request head after connecting can close that client's connection too. HTTP
+    // clients send the head at once, so it takes `MAX_CONNECTIONS` new connections within
+    // that moment; only filtering at the network layer would stop such a flood.
+    while let Some(oldest) = awaiting_head.pop_front() {
+        if oldest.evict() {
+            return;
+        }
+    }
+}
+
+/// What the accept loop knows of a connection: whether it has sent a request head yet, and
+/// how to close it to make room.
+#[derive(Default)]
+struct Occupant {
+    phase: AtomicU8,
+    evicted: Notify,
+}
+
+impl Occupant {
+    const AWAITING_HEAD: u8 = 0;
+    const HEAD_ARRIVED: u8 = 1;
+    const EVICTED: u8 = 2;
+    const ENDED: u8 = 3;
+
+    fn awaits_head(&self) -> bool {
+        self.phase.load(Ordering::Acquire) == Self::AWAITING_HEAD
+    }
+
+    /// A request head arrived: from now on the connection is never closed to make room.
+    /// False when it was closed just before, and the request must not be acted on.
+    fn head_arrived(&self) -> bool {
+        match self.phase.compare_exchange(
+            Self::AWAITING_HEAD,
+            Self::HEAD_ARRIVED,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => true,
+            Err(phase) => phase == Self::HEAD_ARRIVED,
+        }
+    }
+
+    /// Closes the connection if it still awaits its first request head; whether it did.
+    fn evict(&self) -> bool {
+        let evicted = self
+            .phase
+            .compare_exchange(
+                Self::AWAITING_HEAD,
+                Self::EVICTED,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_ok();
+        if evicted {
+            // Kept until the connection's task waits for it, if it does not yet.
+            self.evicted.notify_one();
+        }
+        evicted
+    }
+}
+
+/// A connection's slot, given back when its task ends, however it ends.
+struct Seat {
+    occupant: Arc<Occupant>,
+    _slot: OwnedSemaphorePermit,
+}
+
+impl Drop for Seat {
+    fn drop(&mut self) {
+        self.occupant
+            .phase
+            .store(Occupant::ENDED, Ordering::Release);
+    }
+}
+
+/// Serves one connection until it closes, its lifetime ends, it is closed to make room, or
+/// the server stops.
 async fn serve_connection(
     stream: TcpStream,
     peer: SocketAddr,
     service: AdminService,
     mut shutdown: watch::Receiver<bool>,
-    _slot: OwnedSemaphorePermit,
+    seat: Seat,
 ) {
+    let occupant = Arc::clone(&seat.occupant);
     let handler = hyper::service::service_fn(move |mut request: http::Request<Incoming>| {
+        let admitted = occupant.head_arrived();
         request.extensions_mut().insert(PeerAddr(peer));
-        service.clone().call(request)
+        let mut service = service.clone();
+        async move {
+            if !admitted {
+                // The connection closes as this head arrives: the answer will not reach the
+                // client, and the request must change nothing it cannot hear about.
+                let mut response = refusal(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the connection was closed to make room for another; send the request again",
+                );
+                response
+                    .headers_mut()
+                    .insert(CONNECTION, HeaderValue::from_static("close"));
+                return Ok(response);
+            }
+            let mut response = service.call(request).await?;
+            // A client without the token gets one answer per connection: it cannot keep
+            // a slot by keeping its connection alive.
+            if response.status() == StatusCode::UNAUTHORIZED {
+                response
+                    .headers_mut()
+                    .insert(CONNECTION, HeaderValue::from_static("close"));
+            }
+            Ok::<_, Infallible>(response)
+        }
     });
     let mut builder = http1::Builder::new();
     builder
@@ -278,6 +414,9 @@ async fn serve_connection(
         }
         () = lifetime => {
             tracing::debug!(target: LOG_TARGET, %peer, "admin connection closed at the end of its lifetime");
+        }
+        () = seat.occupant.evicted.notified() => {
+            tracing::debug!(target: LOG_TARGET, %peer, "admin connection closed before its first request, to make room");
         }
         _ = shutdown.changed() => {
             connection.as_mut().graceful_shutdown();

@@ -131,10 +131,9 @@ impl AdminService {
         }
 
         let Some(route) = Route::of(parts.uri.path()) else {
-            return refusal(
-                StatusCode::NOT_FOUND,
-                &format!("no route {}", exchange.path),
-            );
+            let reason = format!("no route {}", exchange.path);
+            exchange.log_refusal(StatusCode::NOT_FOUND, &reason);
+            return refusal(StatusCode::NOT_FOUND, &reason);
         };
         let Some(action) = route.action(&parts.method) else {
             return method_not_allowed(&exchange, route.allowed());
@@ -249,6 +248,19 @@ struct Exchange {
 }
 
 impl Exchange {
+    /// Logs at warn that the request was refused with `status`, and why.
+    fn log_refusal(&self, status: StatusCode, reason: &str) {
+        tracing::warn!(
+            target: LOG_TARGET,
+            peer = %self.peer,
+            method = %self.method,
+            path = self.path,
+            status = status.as_u16(),
+            reason,
+            "admin request refused"
+        );
+    }
+
     fn of(parts: &Parts) -> Self {
         Self {
             peer: parts
@@ -510,10 +522,9 @@ fn halt_attack(exchange: &Exchange, id: &str) -> Response<Full<Bytes>> {
         );
         json(StatusCode::OK, &Halted { halted: 1 })
     } else {
-        refusal(
-            StatusCode::NOT_FOUND,
-            &format!("no running attack has the id {id:?}"),
-        )
+        let reason = format!("no running attack has the id {id:?}");
+        exchange.log_refusal(StatusCode::NOT_FOUND, &reason);
+        refusal(StatusCode::NOT_FOUND, &reason)
     }
 }
 
@@ -611,7 +622,8 @@ fn json(status: StatusCode, value: &impl Serialize) -> Response<Full<Bytes>> {
     response
 }
 
-fn refusal(status: StatusCode, message: &str) -> Response<Full<Bytes>> {
+/// A refusal: `status`, with `{"error": {"message": ...}}`.
+pub(super) fn refusal(status: StatusCode, message: &str) -> Response<Full<Bytes>> {
     json(status, &ErrorBody::message(message))
 }
 
@@ -624,13 +636,12 @@ fn unauthorized(refusal_reason: Refusal) -> Response<Full<Bytes>> {
 }
 
 fn method_not_allowed(exchange: &Exchange, allow: &'static str) -> Response<Full<Bytes>> {
-    let mut response = refusal(
-        StatusCode::METHOD_NOT_ALLOWED,
-        &format!(
-            "{} is not allowed on {}; allowed: {allow}",
-            exchange.method, exchange.path
-        ),
+    let reason = format!(
+        "{} is not allowed on {}; allowed: {allow}",
+        exchange.method, exchange.path
     );
+    exchange.log_refusal(StatusCode::METHOD_NOT_ALLOWED, &reason);
+    let mut response = refusal(StatusCode::METHOD_NOT_ALLOWED, &reason);
     response
         .headers_mut()
         .insert(ALLOW, HeaderValue::from_static(allow));
