@@ -216,3 +216,23 @@ async fn nested_async_scopes_merge_and_restore() {
     assert!(inside.is_err());
     assert!(after.is_ok());
 }
+
+#[test]
+fn guards_dropped_out_of_order_leave_the_thread_as_they_found_it() {
+    let outer = Facets::new().with("customer", "c-42").enter();
+    let inner = Facets::new().with("country", "NL").enter();
+    drop(outer);
+    drop(inner);
+    assert_eq!(Facets::current(), Facets::new());
+
+    // Three deep, the middle one first.
+    let first = Facets::new().with("customer", "c-1").enter();
+    let second = Facets::new().with("customer", "c-2").enter();
+    let third = Facets::new().with("customer", "c-3").enter();
+    drop(second);
+    assert_eq!(Facets::current().get("customer"), Some("c-3"));
+    drop(third);
+    assert_eq!(Facets::current().get("customer"), Some("c-1"));
+    drop(first);
+    assert_eq!(Facets::current(), Facets::new());
+}

@@ -37,7 +37,7 @@ fn fault_log_facets_on_puts_the_facets_in_impact_events() {
         assert!(charge("c-42").is_err());
         let events = logs.take();
         assert_eq!(events.len(), 1, "{events:#?}");
-        assert_eq!(events[0].field("facets"), Some("customer=c-42"));
+        assert_eq!(events[0].field("facets"), Some(r#"customer="c-42""#));
 
         // The API overrides the environment.
         fault_runtime::set_log_facet_values(false);

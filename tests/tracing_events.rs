@@ -241,7 +241,23 @@ fn facet_values_are_logged_only_when_an_operator_opts_in() {
         let events = logs.take();
         assert_eq!(events.len(), 1, "{events:#?}");
         // The attribute's facet first, then the context's; the attribute's value wins.
-        assert_eq!(events[0].field("facets"), Some("customer=c-42 country=NL"));
+        assert_eq!(
+            events[0].field("facets"),
+            Some(r#"customer="c-42" country="NL""#)
+        );
+
+        // A value from a request is quoted and escaped: it cannot pose as another facet
+        // or another log line.
+        let forged = Facets::new()
+            .with("country", "NL")
+            .with("tier", "x\nINFO forged\" customer=\"c-7");
+        let _ = forged.scope(|| with_facets("c-42"));
+        let events = logs.take();
+        assert_eq!(events.len(), 1, "{events:#?}");
+        assert_eq!(
+            events[0].field("facets"),
+            Some(r#"customer="c-42" country="NL" tier="x\nINFO forged\" customer=\"c-7""#)
+        );
 
         fault_runtime::set_log_facet_values(false);
         logs.take();

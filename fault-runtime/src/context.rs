@@ -135,6 +135,15 @@ pub struct Facets {
 #[cfg(feature = "enabled")]
 thread_local! {
     static CURRENT: std::cell::RefCell<Facets> = std::cell::RefCell::new(Facets::new());
+    /// The scopes open on this thread, innermost last, each with the facets it set aside.
+    static SCOPES: std::cell::RefCell<Vec<OpenScope>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A scope entered on this thread: what it set aside, and whether its guard still lives.
+#[cfg(feature = "enabled")]
+struct OpenScope {
+    previous: Facets,
+    open: bool,
 }
 
 impl Facets {
@@ -250,7 +259,7 @@ impl Facets {
         {
             let merged = self.over(&Facets::current());
             FacetsGuard {
-                previous: swap_current(merged),
+                slot: open_scope(merged),
                 _not_send: PhantomData,
             }
         }
@@ -373,7 +382,7 @@ impl Facets {
     #[cfg(feature = "enabled")]
     fn install(self) -> FacetsGuard {
         FacetsGuard {
-            previous: swap_current(self),
+            slot: open_scope(self),
             _not_send: PhantomData,
         }
     }
@@ -388,7 +397,7 @@ impl Facets {
         #[cfg(feature = "enabled")]
         {
             FacetsGuard {
-                previous: swap_current(self.clone()),
+                slot: open_scope(self.clone()),
                 _not_send: PhantomData,
             }
         }
@@ -432,11 +441,51 @@ fn swap_current(facets: Facets) -> Option<Facets> {
         .ok()
 }
 
+/// Puts `facets` in scope on this thread, and returns the scope's place among those open.
+#[cfg(feature = "enabled")]
+fn open_scope(facets: Facets) -> Option<usize> {
+    let previous = swap_current(facets)?;
+    SCOPES
+        .try_with(|scopes| {
+            let mut scopes = scopes.borrow_mut();
+            scopes.push(OpenScope {
+                previous,
+                open: true,
+            });
+            scopes.len() - 1
+        })
+        .ok()
+}
+
+/// Closes the scope at `slot`. Facets are restored only from the innermost scope outwards,
+/// so guards dropped out of order (the outer one first) still leave the thread as they
+/// found it once both are gone: restoring the outer scope's facets while an inner one is
+/// open would be undone by the inner one's restore, and leave the outer facets in place
+/// for every later call on the thread.
+#[cfg(feature = "enabled")]
+fn close_scope(slot: usize) {
+    let _ = SCOPES.try_with(|scopes| {
+        let mut scopes = scopes.borrow_mut();
+        if let Some(scope) = scopes.get_mut(slot) {
+            scope.open = false;
+        }
+        while scopes.last().is_some_and(|scope| !scope.open) {
+            if let Some(scope) = scopes.pop() {
+                swap_current(scope.previous);
+            }
+        }
+    });
+}
+
 /// Keeps facets in scope on this thread until dropped; made by [`Facets::enter`].
+///
+/// Guards may drop in any order: the thread is back to the facets it had before the first
+/// of them once all of them are gone. A guard that is never dropped (`mem::forget`) keeps
+/// its facets, and those of every scope entered before it, in place on the thread.
 #[must_use = "the facets leave scope when the guard drops"]
 pub struct FacetsGuard {
     #[cfg(feature = "enabled")]
-    previous: Option<Facets>,
+    slot: Option<usize>,
     // Restoring the previous facets must happen on the thread that entered them.
     _not_send: PhantomData<*const ()>,
 }
@@ -444,8 +493,8 @@ pub struct FacetsGuard {
 impl Drop for FacetsGuard {
     fn drop(&mut self) {
         #[cfg(feature = "enabled")]
-        if let Some(previous) = self.previous.take() {
-            swap_current(previous);
+        if let Some(slot) = self.slot.take() {
+            close_scope(slot);
         }
     }
 }

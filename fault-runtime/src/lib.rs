@@ -91,7 +91,7 @@
 //! Nothing is logged for a call that no attack hits. Facet values are customer data, so
 //! the impact events leave them out unless an operator opts in with
 //! [`set_log_facet_values`] or `FAULT_LOG_FACETS=on`: they then carry a `facets` field such
-//! as `customer=c-42 country=NL`.
+//! as `customer="c-42" country="NL"` (values quoted and escaped).
 //!
 //! # Attacks
 //!

@@ -363,20 +363,29 @@ impl<'a> Call<'a> {
     }
 }
 
-/// Shows every facet of the call as `key=value`, separated by spaces: the attribute's, in
+/// Shows every facet of the call as `key="value"`, separated by spaces: the attribute's, in
 /// its order, then the context's, by key, leaving out those the attribute gives. These are
 /// customer data: only an operator's opt-in puts them in a log.
+///
+/// Keys and values are quoted and escaped as Rust strings are: they may come from a
+/// request, and a value holding `" customer=c-42` or a line break must not read as another
+/// facet or another log line.
 impl Display for Call<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut separator = "";
         for (key, value) in self.facets {
-            write!(f, "{separator}{key}={value}")?;
+            write!(
+                f,
+                "{separator}{}={:?}",
+                key.escape_debug(),
+                value.to_string()
+            )?;
             separator = " ";
         }
         let context = self.context.get_or_init(Facets::current);
         for (key, value) in context.iter() {
             if self.own_facet(key).is_none() {
-                write!(f, "{separator}{key}={value}")?;
+                write!(f, "{separator}{}={value:?}", key.escape_debug())?;
                 separator = " ";
             }
         }
