@@ -186,15 +186,38 @@ fn a_mapped_header_wins_over_baggage() {
         )
         .await;
         assert_eq!(answer, "customer=c-7 tenant=- role=- stock=ok");
-        // A header that gives no value leaves the baggage's.
+        // A header that is present but gives no value (empty, repeated, too long) still
+        // decides: baggage, which any client writes, does not fill in for it.
+        let long = vec![b'c'; 257];
+        for header in [
+            vec![("x-customer-id", &b""[..])],
+            vec![
+                ("x-customer-id", &b"c-7"[..]),
+                ("x-customer-id", &b"c-7"[..]),
+            ],
+            vec![("x-customer-id", &long[..])],
+        ] {
+            let mut headers = header.clone();
+            headers.push(("baggage", b"customer=c-42"));
+            let answer = stock_as(&client, addr, &headers).await;
+            assert_eq!(answer, "customer=- tenant=- role=- stock=ok");
+        }
+        // With no such header, the baggage gives the facet.
+        let answer = stock_as(&client, addr, &[("baggage", b"customer=c-42")]).await;
+        assert_eq!(answer, "customer=c-42 tenant=- role=- stock=hit");
+        // An empty extra baggage header changes nothing.
         let answer = stock_as(
             &client,
             addr,
-            &[("x-customer-id", b""), ("baggage", b"customer=c-42")],
+            &[
+                ("baggage", b""),
+                ("baggage", b"customer=c-42"),
+                ("baggage", b" "),
+            ],
         )
         .await;
         assert_eq!(answer, "customer=c-42 tenant=- role=- stock=hit");
-        assert_eq!(attack.status().hits, 1);
+        assert_eq!(attack.status().hits, 2);
     });
 }
 
@@ -356,6 +379,33 @@ fn an_attack_follows_the_customer_to_the_next_service() {
         let status = attack.status();
         assert_eq!((status.matched, status.hits), (3, 3));
     });
+}
+
+#[test]
+fn only_members_whose_key_is_written_are_replaced() {
+    let layer = PropagateFacetsLayer::new()
+        .facet("customer", "customer")
+        .facet("country", "country");
+    let long = "c".repeat(300);
+    for customer in [long.as_str(), ""] {
+        let mut headers = hyper::HeaderMap::new();
+        headers.insert("baggage", "customer=c-7".parse().unwrap());
+        Facets::new()
+            .with("customer", customer)
+            .with("country", "NL")
+            .scope(|| layer.write_baggage(&mut headers));
+        // The customer cannot be written, so the one already there stays.
+        assert_eq!(headers["baggage"], "customer=c-7,country=NL");
+    }
+
+    // Two facets mapped to one key: the first that can be written is.
+    let shared = PropagateFacetsLayer::new().facet("a", "k").facet("b", "k");
+    let mut headers = hyper::HeaderMap::new();
+    Facets::new()
+        .with("a", "")
+        .with("b", "bee")
+        .scope(|| shared.write_baggage(&mut headers));
+    assert_eq!(headers["baggage"], "k=bee");
 }
 
 #[test]

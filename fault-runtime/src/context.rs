@@ -338,6 +338,11 @@ impl Facets {
     /// pool thread that interleaves the items of several requests sees each item's own.
     /// The wrapper is `Send` and `Sync` when `work` is.
     ///
+    /// Capture on the request's thread: inside `ThreadPool::install`, `Facets::current()`
+    /// is a pool thread's, not the request's, so build the wrapper before `install` and
+    /// move it in. Work that rayon runs without a wrapper may run on a pool thread in the
+    /// middle of another request's item, and see that request's facets.
+    ///
     /// It wraps a closure of one argument, which covers `map`, `filter`, `for_each` and
     /// their kin. Adaptors that call with two (`fold`, `reduce`, the `_with` ones) can
     /// capture `Facets::current()` and call [`Facets::scope`] inside their closure: that lays

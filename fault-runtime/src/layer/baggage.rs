@@ -175,7 +175,12 @@ pub(crate) fn parse(baggage: &str) -> Option<Vec<Member<'_>>> {
 /// list, joined by commas. Bytes that are not UTF-8 become U+FFFD, which no member may
 /// hold, so only the members they stand in are lost.
 pub(crate) fn combined(headers: &HeaderMap) -> Option<Cow<'_, str>> {
-    let mut values = headers.get_all(BAGGAGE).iter();
+    // An empty header adds no member; joining it would only add a comma, and could push a
+    // baggage at the size limit over it.
+    let mut values = headers
+        .get_all(BAGGAGE)
+        .iter()
+        .filter(|value| !value.as_bytes().trim_ascii().is_empty());
     let first = values.next()?;
     let mut joined = String::from_utf8_lossy(first.as_bytes());
     for value in values {
@@ -213,11 +218,17 @@ pub(crate) fn encode_member(key: &str, value: &str) -> String {
     format!("{key}={}", utf8_percent_encode(value, VALUE_ESCAPES))
 }
 
+/// Whether a facet's value can be written as a baggage member's value.
+pub(crate) fn writable(value: &str) -> bool {
+    facet_value(value.as_bytes()).is_some()
+}
+
 /// Writes `ours` (`(baggage key, value)` pairs, keys unique tokens) into the `baggage`
 /// headers, merged with the members already there into a single header.
 ///
-/// - A member already there with a key of `ours` is replaced: it is left out, and ours is
-///   added after the members kept.
+/// - A member already there with a key written here is replaced: it is left out, and ours
+///   is added after the members kept. A key of `ours` that is not written (its value could
+///   not be, or did not fit) leaves the member already there alone.
 /// - Members already there that break the grammar are left out; the others keep their
 ///   order, properties and spelling.
 /// - The result stays within [`MAX_BAGGAGE_MEMBERS`] members and [`MAX_BAGGAGE_BYTES`]
@@ -225,8 +236,8 @@ pub(crate) fn encode_member(key: &str, value: &str) -> String {
 ///   already there fill what is left, in order, and those that do not fit are left out.
 ///
 /// Values that a receiving layer would ignore (empty, or longer than
-/// [`MAX_VALUE_BYTES`](super::MAX_VALUE_BYTES) bytes) are not written. When nothing of `ours` is written, the headers are left as they
-/// were.
+/// [`MAX_VALUE_BYTES`](super::MAX_VALUE_BYTES) bytes) are not written. When nothing of
+/// `ours` is written, the headers are left as they were.
 pub(crate) fn write(headers: &mut HeaderMap, ours: &[(&str, &str)]) {
     let mut budget = Budget::default();
     let written: Vec<(&str, String)> = ours
@@ -242,7 +253,8 @@ pub(crate) fn write(headers: &mut HeaderMap, ours: &[(&str, &str)]) {
     let existing = combined(headers).unwrap_or_default();
     let kept: Vec<&str> = members(&existing)
         .flatten()
-        .filter(|member| ours.iter().all(|(key, _)| *key != member.key))
+        // Only members whose key is written here are replaced; the others stay.
+        .filter(|member| written.iter().all(|(key, _)| *key != member.key))
         .map(|member| member.text)
         .filter(|text| budget.take(text.len()))
         .collect();

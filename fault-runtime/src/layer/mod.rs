@@ -246,12 +246,22 @@ impl Mapping {
 
         // Baggage first, so that a header mapped to the same facet wins. Each list is
         // applied from its last mapping to its first, so the first one that gives a value
-        // is the one left standing.
+        // is the one left standing. A mapped header that is present decides its facet even
+        // when its value is unusable (repeated, too long): baggage, which any client can
+        // write, does not fill in for a header a trusted proxy set.
         #[cfg(feature = "baggage")]
         if !self.baggage.is_empty() {
             if let Some(members) = baggage::combined(headers) {
                 if let Some(members) = baggage::parse(&members) {
+                    let decided_by_header = |facet: &str| {
+                        self.headers.iter().any(|(header, mapped)| {
+                            **mapped == *facet && headers.contains_key(header)
+                        })
+                    };
                     for (key, facet) in self.baggage.iter().rev() {
+                        if decided_by_header(facet) {
+                            continue;
+                        }
                         if let Some(value) = baggage::value_of(&members, key) {
                             facets = facets.with(&**facet, value);
                         }

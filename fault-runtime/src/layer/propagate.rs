@@ -85,7 +85,9 @@ impl PropagateFacetsLayer {
             if ours.iter().any(|(taken, _)| taken == &&**key) {
                 continue;
             }
-            if let Some(value) = facets.get(facet) {
+            // A facet whose value cannot be written leaves the key to the next facet
+            // mapped to it.
+            if let Some(value) = facets.get(facet).filter(|value| baggage::writable(value)) {
                 ours.push((key, value));
             }
         }
