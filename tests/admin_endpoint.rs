@@ -266,6 +266,18 @@ fn invalid_attacks_are_refused_with_problems_naming_the_field() {
             );
         }
 
+        // A key given twice is refused, at any depth: the last one would otherwise win,
+        // and this attack would run for real.
+        for twice in [
+            r#"{"point": "admin.endpoint.refund", "error": "x", "dry_run": true, "dry_run": false}"#,
+            r#"{"point": "admin.endpoint.refund", "error": "x", "facets": {"c": "a", "c": "b"}}"#,
+        ] {
+            let answer = client.put("/attacks/ep-bad", twice).await;
+            assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{answer:?}");
+            let message = answer.body["error"]["message"].as_str().unwrap_or_default();
+            assert!(message.contains("appears twice"), "{answer:?}");
+        }
+
         assert!(!is_running("ep-bad") && !is_running("ep-other"));
         refund().unwrap();
 

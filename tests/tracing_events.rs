@@ -259,6 +259,15 @@ fn facet_values_are_logged_only_when_an_operator_opts_in() {
             Some(r#"customer="c-42" country="NL" tier="x\nINFO forged\" customer=\"c-7""#)
         );
 
+        // So is a key that is not a plain name.
+        let odd_key = Facets::new().with("country", "NL").with("tier x=1", "gold");
+        let _ = odd_key.scope(|| with_facets("c-42"));
+        let events = logs.take();
+        assert_eq!(
+            events[0].field("facets"),
+            Some(r#"customer="c-42" country="NL" "tier x=1"="gold""#)
+        );
+
         fault_runtime::set_log_facet_values(false);
         logs.take();
         assert!(call().is_err());

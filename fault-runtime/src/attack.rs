@@ -487,6 +487,16 @@ impl<'de> Deserialize<'de> for StrictValue {
     }
 }
 
+/// Reads a JSON text as [`AttackSet::parse`] does: a key given twice, at any depth, is an
+/// error.
+#[cfg_attr(
+    not(feature = "admin"),
+    allow(dead_code, reason = "the admin endpoint's")
+)]
+pub(crate) fn json_value_strictly(text: &str) -> serde_json::Result<Value> {
+    serde_json::from_str::<StrictValue>(text).map(|StrictValue(value)| value)
+}
+
 struct StrictVisitor;
 
 impl<'de> serde::de::Visitor<'de> for StrictVisitor {

@@ -385,11 +385,30 @@ impl Display for Call<'_> {
         let context = self.context.get_or_init(Facets::current);
         for (key, value) in context.iter() {
             if self.own_facet(key).is_none() {
-                write!(f, "{separator}{}={value:?}", key.escape_debug())?;
+                write!(f, "{separator}{}={value:?}", LoggedKey(key))?;
                 separator = " ";
             }
         }
         Ok(())
+    }
+}
+
+/// A facet key as logged: bare when it is a plain name, else quoted and escaped like a
+/// value, so that a key holding a space or an `=` cannot pose as another facet.
+struct LoggedKey<'a>(&'a str);
+
+impl Display for LoggedKey<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let plain = !self.0.is_empty()
+            && self
+                .0
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+        if plain {
+            f.write_str(self.0)
+        } else {
+            write!(f, "{:?}", self.0)
+        }
     }
 }
 

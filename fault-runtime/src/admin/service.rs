@@ -385,7 +385,9 @@ fn put_attack(exchange: &Exchange, id: &str, body: &[u8]) -> Response<Full<Bytes
         Ok(text) => text,
         Err(error) => return malformed(format!("the body is not UTF-8: {error}")),
     };
-    let mut attack = match serde_json::from_str::<Value>(text) {
+    // Duplicate keys are refused, as in any attack text: serde_json alone would keep the
+    // last one, and `"dry_run": true, ..., "dry_run": false` would run for real.
+    let mut attack = match crate::attack::json_value_strictly(text) {
         Ok(Value::Object(attack)) => attack,
         Ok(_) => {
             return malformed(
