@@ -537,37 +537,27 @@ pub(crate) fn apply_loaded(
         ));
     }
 
-    let (ending, keep): (VecDeque<_>, VecDeque<_>) = std::mem::take(&mut state.running)
-        .into_iter()
-        .partition(|r| {
-            replacing.contains(&Arc::as_ptr(r))
-                || (scope == Scope::WholeSource && *r.origin == *origin && !given.contains(&*r.id))
-        });
-    state.running = keep;
+    let ending = take_running(&mut state, |r| {
+        replacing.contains(&std::ptr::from_ref(r))
+            || (scope == Scope::WholeSource && *r.origin == *origin && !given.contains(&*r.id))
+    });
     applied.halted = ending
         .iter()
         .filter(|r| !replacing.contains(&Arc::as_ptr(r)))
         .map(|r| r.id.to_string())
         .collect();
-    let ending = Vec::from(ending);
     // The replaced and removed attacks end before their successors start, so no call sees
     // both; both happen under one hold of the lock, so no writer sees the gap.
-    for running in &ending {
-        running.finish(HALTED);
-        retire(
-            &mut state,
-            running,
-            now,
-            "replaced or removed by its source",
-        );
-    }
-    publish_ended(&ending);
+    retire_taken(
+        &mut state,
+        &ending,
+        HALTED,
+        now,
+        "replaced or removed by its source",
+    );
     launch(&mut state, resolved, origin);
     if scope == Scope::WholeSource {
         state.applied.insert(origin.to_owned(), definitions);
-    }
-    if state.running.is_empty() {
-        state.earliest_deadline = None;
     }
     drop(state);
     wake_delays(&ending);
@@ -668,12 +658,9 @@ pub(crate) fn halt_source(origin: &str, how: &str) -> Vec<String> {
     let now = Instant::now();
     sweep(&mut state, now);
     state.applied.remove(origin);
-    let (ending, keep): (VecDeque<_>, VecDeque<_>) = std::mem::take(&mut state.running)
-        .into_iter()
-        .partition(|r| *r.origin == *origin);
-    state.running = keep;
+    let ending = take_running(&mut state, |r| *r.origin == *origin);
     let ids = ending.iter().map(|r| r.id.to_string()).collect();
-    end_taken(state, &Vec::from(ending), HALTED, now, how);
+    end_taken(state, &ending, HALTED, now, how);
     ids
 }
 
@@ -946,11 +933,8 @@ fn end_where(reason: u8, select: impl Fn(&Running) -> bool) -> usize {
     // reaper has not removed yet are retired first with their own reason, so that a halt
     // neither counts them as running nor relabels them as halted.
     sweep(&mut state, now);
-    let (ending, keep): (VecDeque<_>, VecDeque<_>) = std::mem::take(&mut state.running)
-        .into_iter()
-        .partition(|r| select(r));
-    state.running = keep;
-    end_taken(state, &Vec::from(ending), reason, now, "halted")
+    let ending = take_running(&mut state, select);
+    end_taken(state, &ending, reason, now, "halted")
 }
 
 /// Ends attacks already taken out of `running`, for `reason`; `how` says why in the log
@@ -962,22 +946,45 @@ fn end_taken(
     now: Instant,
     how: &str,
 ) -> usize {
+    let ended = retire_taken(&mut state, ending, reason, now, how);
+    drop(state);
+    wake_delays(ending);
+    ended
+}
+
+/// Marks attacks taken out of `running` as ended for `reason`, moves them to the history
+/// and takes them off their points; the caller wakes their delays once the lock is
+/// released. Returns how many were still running.
+fn retire_taken(
+    state: &mut State,
+    ending: &[Arc<Running>],
+    reason: u8,
+    now: Instant,
+    how: &str,
+) -> usize {
     let mut ended = 0;
     for running in ending {
         // A call may take an attack's last impact after the sweep; it then stays exhausted.
         if running.finish(reason) {
             ended += 1;
         }
-        retire(&mut state, running, now, how);
+        retire(state, running, now, how);
     }
     if state.running.is_empty() {
         // Nothing is left to expire: let the reaper sleep until the next start.
         state.earliest_deadline = None;
     }
     publish_ended(ending);
-    drop(state);
-    wake_delays(ending);
     ended
+}
+
+/// Takes the running attacks `select` picks out of `running`, in start order.
+fn take_running(state: &mut State, select: impl Fn(&Running) -> bool) -> Vec<Arc<Running>> {
+    let (taken, keep): (VecDeque<_>, VecDeque<_>) = std::mem::take(&mut state.running)
+        .into_iter()
+        .partition(|r| select(r));
+    state.running = keep;
+    Vec::from(taken)
 }
 
 /// Tells the delays being served to look again, if any of these ended attacks adds
