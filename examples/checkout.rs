@@ -62,13 +62,14 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use fault_runtime::{Attack, AttackGuard, AttackStatus, FacetMatch, Facets, Fault, fault_point};
-use http_body_util::{BodyExt, Empty};
-use hyper::body::Bytes;
+use http_body_util::Empty;
 use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use tokio::task::JoinSet;
-use tokio::time::{Instant, MissedTickBehavior};
+
+#[path = "support/traffic.rs"]
+mod traffic;
+
+use traffic::{HttpClient, Pace, Tally, print_table};
 
 // The facet keys the middleware puts in every request's context. Attacks may name them at
 // any point; an attack naming a key nobody sets is refused when it starts.
@@ -365,94 +366,30 @@ async fn serve() -> std::io::Result<String> {
 // ---------------------------------------------------------------------------------------
 // The traffic.
 
-type HttpClient = Client<HttpConnector, Empty<Bytes>>;
+/// How each customer sends in a round.
+const PACE_OF_A_CUSTOMER: Pace = Pace {
+    requests: REQUESTS_PER_CUSTOMER,
+    every: PACE,
+    window: SEND_WINDOW,
+    timeout: REQUEST_TIMEOUT,
+};
 
-/// One customer's results in one round.
-struct Tally {
-    customer: &'static str,
-    requests: usize,
-    errors: usize,
-    latencies: Vec<Duration>,
-}
-
-impl Tally {
-    /// The `p`-th percentile (nearest rank) of the latencies, in milliseconds.
-    fn percentile_ms(&self, p: f64) -> f64 {
-        let mut sorted = self.latencies.clone();
-        sorted.sort_unstable();
-        if sorted.is_empty() {
-            return 0.0;
-        }
-        let rank = ((p / 100.0 * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-        sorted[rank - 1].as_secs_f64() * 1000.0
-    }
-}
-
-/// Sends one checkout; returns how long it took and whether it succeeded (a 2xx answer,
-/// body read, within [`REQUEST_TIMEOUT`]).
-async fn one_checkout(
-    client: HttpClient,
-    uri: String,
-    customer: &'static str,
-    country: &'static str,
-) -> (Duration, bool) {
-    let started = Instant::now();
-    let exchange = async {
-        let request = hyper::Request::post(uri)
-            .header("x-customer-id", customer)
-            .header("x-country", country)
-            .body(Empty::new())
-            .ok()?;
-        let response = client.request(request).await.ok()?;
-        let ok = response.status().is_success();
-        response.into_body().collect().await.ok()?;
-        Some(ok)
-    };
-    let ok = matches!(
-        tokio::time::timeout(REQUEST_TIMEOUT, exchange).await,
-        Ok(Some(true))
-    );
-    (started.elapsed(), ok)
-}
-
-/// One customer's traffic: a checkout every [`PACE`], up to [`REQUESTS_PER_CUSTOMER`],
-/// none started after [`SEND_WINDOW`].
+/// One customer's checkouts, with the customer's headers.
 async fn drive_customer(
     client: HttpClient,
     base: Arc<str>,
     customer: &'static str,
     country: &'static str,
 ) -> Tally {
-    let deadline = Instant::now() + SEND_WINDOW;
-    let mut ticker = tokio::time::interval(PACE);
-    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let mut in_flight = JoinSet::new();
-    for n in 0..REQUESTS_PER_CUSTOMER {
-        ticker.tick().await;
-        if Instant::now() >= deadline {
-            break;
-        }
+    traffic::drive(client, customer, PACE_OF_A_CUSTOMER, |n| {
         let (sku, _) = PRICES[n % PRICES.len()];
-        let uri = format!("{base}/checkout/{sku}/{}", 1 + n % 3);
-        in_flight.spawn(one_checkout(client.clone(), uri, customer, country));
-    }
-    let mut tally = Tally {
-        customer,
-        requests: 0,
-        errors: 0,
-        latencies: Vec::with_capacity(REQUESTS_PER_CUSTOMER),
-    };
-    while let Some(joined) = in_flight.join_next().await {
-        tally.requests += 1;
-        match joined {
-            Ok((latency, ok)) => {
-                tally.latencies.push(latency);
-                tally.errors += usize::from(!ok);
-            }
-            Err(_) => tally.errors += 1,
-        }
-    }
-    tally
+        hyper::Request::post(format!("{base}/checkout/{sku}/{}", 1 + n % 3))
+            .header("x-customer-id", customer)
+            .header("x-country", country)
+            .body(Empty::new())
+            .ok()
+    })
+    .await
 }
 
 /// Every customer's traffic at once; the tallies in the order of [`CUSTOMERS`].
@@ -470,31 +407,9 @@ async fn drive_round(client: &HttpClient, base: &Arc<str>) -> Vec<Tally> {
         .collect();
     let mut tallies = Vec::with_capacity(drivers.len());
     for (driver, &(customer, _)) in drivers.into_iter().zip(&CUSTOMERS) {
-        tallies.push(driver.await.unwrap_or(Tally {
-            customer,
-            requests: 0,
-            errors: 0,
-            latencies: Vec::new(),
-        }));
+        tallies.push(driver.await.unwrap_or_else(|_| Tally::failed(customer)));
     }
     tallies
-}
-
-fn print_table(tallies: &[Tally]) {
-    println!(
-        "{:<8} {:>8} {:>6} {:>7} {:>7}",
-        "customer", "requests", "errors", "p50_ms", "p99_ms"
-    );
-    for tally in tallies {
-        println!(
-            "{:<8} {:>8} {:>6} {:>7.1} {:>7.1}",
-            tally.customer,
-            tally.requests,
-            tally.errors,
-            tally.percentile_ms(50.0),
-            tally.percentile_ms(99.0)
-        );
-    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -597,7 +512,7 @@ fn check_attacked_round(
 ) -> Vec<String> {
     let mut problems = Vec::new();
     for (tally, expected) in tallies.iter().zip(expected) {
-        let who = tally.customer;
+        let who = tally.sender;
         let p99 = tally.percentile_ms(99.0);
         if !expected.reached {
             if tally.errors > 0 {
@@ -640,7 +555,7 @@ fn check_attacked_round(
 fn check_quiet_round(tallies: &[Tally], bar: Option<Duration>) -> Vec<String> {
     let mut problems = Vec::new();
     for tally in tallies {
-        let who = tally.customer;
+        let who = tally.sender;
         if tally.errors > 0 {
             problems.push(format!(
                 "{who} had {} errors after the attacks were halted",
@@ -788,7 +703,7 @@ async fn main() -> ExitCode {
         CUSTOMERS.len()
     );
     let attacked = drive_round(&client, &base).await;
-    print_table(&attacked);
+    print_table("customer", &attacked);
 
     println!("\nattack counters (fault_runtime::attacks())");
     println!("  {:<26} {:>7} {:>5}", "id", "matched", "hits");
@@ -811,7 +726,7 @@ async fn main() -> ExitCode {
     };
     println!("\nround 2: {halted} attacks halted; the same traffic again");
     let quiet = drive_round(&client, &base).await;
-    print_table(&quiet);
+    print_table("customer", &quiet);
 
     let mut problems = check_attacked_round(&attacked, &expected, bar);
     problems.extend(check_quiet_round(&quiet, bar));

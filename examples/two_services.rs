@@ -33,15 +33,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use fault_runtime::{Attack, AttackGuard, AttackStatus};
-use http_body_util::{BodyExt as _, Empty};
-use tokio::task::JoinSet;
-use tokio::time::{Instant, MissedTickBehavior};
+use http_body_util::Empty;
 use tracing_subscriber::layer::SubscriberExt as _;
 
+#[path = "support/traffic.rs"]
+mod traffic;
 #[path = "../tests/support/two_services.rs"]
 mod two_services;
 
-use two_services::{HttpClient, QUOTE_POINT};
+use traffic::{HttpClient, Pace, Tally, print_table};
+use two_services::QUOTE_POINT;
 
 /// Requests each sender makes per round, at most.
 const REQUESTS: usize = 40;
@@ -100,131 +101,49 @@ impl tracing::field::Visit for Message {
     }
 }
 
-/// One sender's results in one round.
-struct Tally {
-    sender: &'static str,
-    errors: usize,
-    latencies: Vec<Duration>,
-}
+/// How each sender sends in a round.
+const PACE_OF_A_SENDER: Pace = Pace {
+    requests: REQUESTS,
+    every: PACE,
+    window: SEND_WINDOW,
+    timeout: REQUEST_TIMEOUT,
+};
 
-impl Tally {
-    /// The `p`-th percentile (nearest rank) of the latencies, in milliseconds.
-    fn percentile_ms(&self, p: usize) -> f64 {
-        let mut sorted = self.latencies.clone();
-        sorted.sort_unstable();
-        let rank = (p * sorted.len())
-            .div_ceil(100)
-            .clamp(1, sorted.len().max(1));
-        sorted
-            .get(rank - 1)
-            .map_or(0.0, |latency| latency.as_secs_f64() * 1000.0)
-    }
-}
-
-/// Sends one order; returns how long it took and whether it succeeded.
-async fn one_order(
-    client: HttpClient,
-    front: SocketAddr,
-    n: usize,
-    headers: &'static [(&'static str, &'static str)],
-) -> (Duration, bool) {
-    let started = Instant::now();
-    let sku = ["mug", "kettle", "filter"][n % 3];
-    let exchange = async {
-        let mut request = hyper::Request::post(format!("http://{front}/order/{sku}"));
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        let response = client
-            .request(request.body(Empty::new()).ok()?)
-            .await
-            .ok()?;
-        let ok = response.status().is_success();
-        response.into_body().collect().await.ok()?;
-        Some(ok)
-    };
-    let ok = matches!(
-        tokio::time::timeout(REQUEST_TIMEOUT, exchange).await,
-        Ok(Some(true))
-    );
-    (started.elapsed(), ok)
-}
-
-/// One sender's traffic: an order every [`PACE`], up to [`REQUESTS`], none started after
-/// [`SEND_WINDOW`].
+/// One sender's orders, with the sender's headers.
 async fn drive_sender(
     client: HttpClient,
     front: SocketAddr,
     sender: &'static str,
     headers: &'static [(&'static str, &'static str)],
 ) -> Tally {
-    let deadline = Instant::now() + SEND_WINDOW;
-    let mut ticker = tokio::time::interval(PACE);
-    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let mut in_flight = JoinSet::new();
-    for n in 0..REQUESTS {
-        ticker.tick().await;
-        if Instant::now() >= deadline {
-            break;
+    traffic::drive(client, sender, PACE_OF_A_SENDER, |n| {
+        let sku = ["mug", "kettle", "filter"][n % 3];
+        let mut request = hyper::Request::post(format!("http://{front}/order/{sku}"));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
-        in_flight.spawn(one_order(client.clone(), front, n, headers));
-    }
-    let mut tally = Tally {
-        sender,
-        errors: 0,
-        latencies: Vec::with_capacity(REQUESTS),
-    };
-    while let Some(joined) = in_flight.join_next().await {
-        match joined {
-            Ok((latency, ok)) => {
-                tally.latencies.push(latency);
-                tally.errors += usize::from(!ok);
-            }
-            Err(_) => tally.errors += 1,
-        }
-    }
-    tally
+        request.body(Empty::new()).ok()
+    })
+    .await
 }
 
 /// Every sender's traffic at once, in the order of [`SENDERS`].
 async fn drive_round(client: &HttpClient, front: SocketAddr) -> Vec<Tally> {
-    let mut drivers = JoinSet::new();
-    for (index, &(sender, headers)) in SENDERS.iter().enumerate() {
-        let client = client.clone();
-        drivers.spawn(async move { (index, drive_sender(client, front, sender, headers).await) });
-    }
-    let mut tallies: Vec<Option<Tally>> = SENDERS.iter().map(|_| None).collect();
-    while let Some(Ok((index, tally))) = drivers.join_next().await {
-        tallies[index] = Some(tally);
+    let drivers: Vec<_> = SENDERS
+        .iter()
+        .map(|&(sender, headers)| {
+            tokio::spawn(drive_sender(client.clone(), front, sender, headers))
+        })
+        .collect();
+    let mut tallies = Vec::with_capacity(drivers.len());
+    for (driver, &(sender, _)) in drivers.into_iter().zip(&SENDERS) {
+        tallies.push(driver.await.unwrap_or_else(|_| Tally::failed(sender)));
     }
     tallies
-        .into_iter()
-        .zip(SENDERS)
-        .map(|(tally, (sender, _))| {
-            tally.unwrap_or(Tally {
-                sender,
-                errors: 1,
-                latencies: Vec::new(),
-            })
-        })
-        .collect()
 }
 
-fn print_table(tallies: &[Tally], events: u64) {
-    println!(
-        "{:<8} {:>8} {:>6} {:>7} {:>7}",
-        "sender", "requests", "errors", "p50_ms", "p99_ms"
-    );
-    for tally in tallies {
-        println!(
-            "{:<8} {:>8} {:>6} {:>7.1} {:>7.1}",
-            tally.sender,
-            tally.latencies.len().max(tally.errors),
-            tally.errors,
-            tally.percentile_ms(50),
-            tally.percentile_ms(99)
-        );
-    }
+fn print_round(tallies: &[Tally], events: u64) {
+    print_table("sender", tallies);
     println!("injected-fault events (tracing): {events}");
 }
 
@@ -255,7 +174,7 @@ fn start_attacks() -> Result<Vec<AttackGuard>, String> {
 fn check_attacked(tallies: &[Tally], attacks: &[AttackStatus], events: u64) -> Vec<String> {
     let mut problems = Vec::new();
     for tally in tallies {
-        let p99 = tally.percentile_ms(99);
+        let p99 = tally.percentile_ms(99.0);
         if tally.sender == "c-42" {
             if tally.errors == 0 {
                 problems.push("c-42 had no errors, though 40 % of its quotes fail".to_owned());
@@ -327,7 +246,7 @@ async fn main() -> ExitCode {
     println!("\nround 1: attacks running; {REQUESTS} orders per sender at most");
     let attacked = drive_round(&client, services.front).await;
     let attacked_events = events.0.swap(0, Ordering::Relaxed);
-    print_table(&attacked, attacked_events);
+    print_round(&attacked, attacked_events);
     let statuses = fault_runtime::attacks();
     for status in &statuses {
         println!(
@@ -340,7 +259,7 @@ async fn main() -> ExitCode {
     println!("\nround 2: attacks halted; the same traffic again");
     let quiet = drive_round(&client, services.front).await;
     let quiet_events = events.0.load(Ordering::Relaxed);
-    print_table(&quiet, quiet_events);
+    print_round(&quiet, quiet_events);
 
     let mut problems = check_attacked(&attacked, &statuses, attacked_events);
     for tally in &quiet {
