@@ -1265,16 +1265,9 @@ fn watch_environment_file(path: &std::path::Path) {
         Err(std::env::VarError::NotUnicode(_)) => Err("FAULT_ATTACKS_POLL is not UTF-8".to_owned()),
     };
     let poll = poll.and_then(|poll| {
-        if (crate::watch::MIN_POLL..=crate::watch::MAX_POLL).contains(&poll) {
-            Ok(poll)
-        } else {
-            Err(format!(
-                "FAULT_ATTACKS_POLL={} is outside {}..={}",
-                humantime::format_duration(poll),
-                humantime::format_duration(crate::watch::MIN_POLL),
-                humantime::format_duration(crate::watch::MAX_POLL)
-            ))
-        }
+        crate::watch::check_poll(poll)
+            .map(|()| poll)
+            .map_err(|reason| format!("FAULT_ATTACKS_POLL={reason}"))
     });
     let poll = if path.as_os_str().is_empty() {
         Err("FAULT_ATTACKS_FILE is set but empty".to_owned())

@@ -226,24 +226,38 @@ fn location(path: &Path) -> PathBuf {
 /// Why a file's attacks end when a version of it is refused or missing, as the log of each
 /// end says; the refusal itself is logged once, by the registry.
 #[cfg(feature = "enabled")]
-const HALTED_BY_BAD_VERSION: &str = "halted: its file is missing or was refused; none of its attacks runs until a valid \
-     version is written";
+const HALTED_BY_BAD_VERSION: &str = "halted: its file is missing or was refused; none of \
+                                     its attacks runs until a valid version is written";
+
+/// Checks a poll interval against [`MIN_POLL`] and [`MAX_POLL`]; the error reads
+/// `5ms is outside 10ms..=1h`.
+#[cfg(feature = "enabled")]
+pub(crate) fn check_poll(poll: Duration) -> Result<(), String> {
+    if (MIN_POLL..=MAX_POLL).contains(&poll) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} is outside {}..={}",
+            humantime::format_duration(poll),
+            humantime::format_duration(MIN_POLL),
+            humantime::format_duration(MAX_POLL)
+        ))
+    }
+}
 
 /// Watches an attack file: reads it now and then every `poll`, and applies each new
 /// version as the complete set of the file's attacks. See [`crate::watch_file`].
 #[cfg(feature = "enabled")]
 pub(crate) fn watch(path: &Path, poll: Duration, origin: String) -> Result<FileWatch, SourceError> {
-    let refuse =
-        |reason: String| SourceError::new(&origin, vec![AttackError::document(None, reason)]);
-    if !(MIN_POLL..=MAX_POLL).contains(&poll) {
-        let error = refuse(format!(
-            "the poll interval {} is outside {}..={}",
-            humantime::format_duration(poll),
-            humantime::format_duration(MIN_POLL),
-            humantime::format_duration(MAX_POLL)
-        ));
+    // A refusal is recorded for `source_errors` (and, while the environment is read, as
+    // one of its errors) and logged, like any refused source.
+    let refuse = |reason: String| {
+        let error = SourceError::new(&origin, vec![AttackError::document(None, reason)]);
         registry::record_refusal_loaded(&error);
-        return Err(error);
+        error
+    };
+    if let Err(reason) = check_poll(poll) {
+        return Err(refuse(format!("the poll interval {reason}")));
     }
     let location = location(path);
     let watch = Arc::new(Watch {
@@ -267,13 +281,11 @@ pub(crate) fn watch(path: &Path, poll: Duration, origin: String) -> Result<FileW
     {
         let mut watched = watched();
         if let Some(other) = watched.iter().find(|w| w.location == watch.location) {
-            let error = refuse(format!(
+            return Err(refuse(format!(
                 "{} is already watched, as {}",
                 path.display(),
                 other.origin
-            ));
-            registry::record_refusal_loaded(&error);
-            return Err(error);
+            )));
         }
         watched.push(Arc::clone(&watch));
     }
@@ -285,11 +297,9 @@ pub(crate) fn watch(path: &Path, poll: Duration, origin: String) -> Result<FileW
     if let Err(error) = spawned {
         let guard = FileWatch { watch: Some(watch) };
         drop(guard);
-        let error = refuse(format!(
+        return Err(refuse(format!(
             "cannot start the thread that watches the file: {error}"
-        ));
-        registry::record_refusal_loaded(&error);
-        return Err(error);
+        )));
     }
     Ok(FileWatch { watch: Some(watch) })
 }
