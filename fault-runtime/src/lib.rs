@@ -153,7 +153,7 @@ pub use context::{Facets, FacetsGuard, WithFacets};
 pub use error::{AttackError, SourceError};
 pub use fault::Fault;
 pub use fault_macros::fault_point;
-pub use source::{MAX_FILE_BYTES, format_of, read_file};
+pub use source::{MAX_FILE_BYTES, UnreadFile, format_of, read_file, read_text};
 pub use status::{Applied, AttackState, AttackStatus, Impacts, PointInfo};
 pub use watch::{DEFAULT_POLL, FileWatch, MAX_POLL, MIN_POLL, WatchOutcome, WatchStatus};
 

@@ -29,29 +29,59 @@ pub fn read_file(path: &Path, origin: &str) -> Result<AttackSet, SourceError> {
         Ok(text) => AttackSet::parse(&text, format_of(path, &text), origin),
         Err(unread) => Err(SourceError::new(
             origin,
-            vec![AttackError::document(None, unread.reason)],
+            vec![AttackError::document(None, unread.naming(path))],
         )),
     }
 }
 
-/// Why a file's text could not be read.
+/// Why an attack file's text could not be read.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Unread {
-    /// The file (or a directory on its path) does not exist.
-    #[cfg_attr(not(feature = "enabled"), allow(dead_code))]
-    pub(crate) missing: bool,
-    pub(crate) reason: String,
+pub struct UnreadFile {
+    missing: bool,
+    reason: String,
 }
 
-/// Reads an attack file's text: a regular file of at most [`MAX_FILE_BYTES`].
-pub(crate) fn read_text(path: &Path) -> Result<String, Unread> {
-    let unread = |error: &std::io::Error| Unread {
+impl UnreadFile {
+    /// Whether the file (or a directory on its path) does not exist.
+    pub fn is_missing(&self) -> bool {
+        self.missing
+    }
+
+    /// Why, without the path: `not a regular file`, `cannot read: ...`.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+
+    /// The reason, after the path it is about.
+    pub(crate) fn naming(&self, path: &Path) -> String {
+        format!("{}: {}", path.display(), self.reason)
+    }
+}
+
+impl std::fmt::Display for UnreadFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
+impl std::error::Error for UnreadFile {}
+
+/// Reads an attack file's text, as [`read_file`] and a watched file do: a regular file of
+/// at most [`MAX_FILE_BYTES`], in UTF-8. For tools that check a file and then use its
+/// exact text.
+///
+/// # Errors
+///
+/// An [`UnreadFile`] when the file is missing or cannot be read, is not a regular file (a
+/// directory, a pipe, a device), is larger than [`MAX_FILE_BYTES`], or is not UTF-8.
+pub fn read_text(path: &Path) -> Result<String, UnreadFile> {
+    let unread = |error: &std::io::Error| UnreadFile {
         missing: error.kind() == std::io::ErrorKind::NotFound,
-        reason: format!("cannot read {}: {error}", path.display()),
+        reason: format!("cannot read: {error}"),
     };
-    let not_regular = || Unread {
+    let refuse = |reason: String| UnreadFile {
         missing: false,
-        reason: format!("{} is not a regular file", path.display()),
+        reason,
     };
     // A directory, a pipe or a device is refused without reading it: reading a pipe with
     // no writer would block, and a device such as /dev/zero never ends. The path is
@@ -62,27 +92,27 @@ pub(crate) fn read_text(path: &Path) -> Result<String, Unread> {
         .map_err(|error| unread(&error))?
         .is_file()
     {
-        return Err(not_regular());
+        return Err(refuse("not a regular file".into()));
     }
     let file = open_without_blocking(path).map_err(|error| unread(&error))?;
     if !file.metadata().map_err(|error| unread(&error))?.is_file() {
-        return Err(not_regular());
+        return Err(refuse("not a regular file".into()));
     }
-    let mut text = String::new();
-    let read = file
-        .take(MAX_FILE_BYTES + 1)
-        .read_to_string(&mut text)
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
         .map_err(|error| unread(&error))?;
-    if read as u64 > MAX_FILE_BYTES {
-        return Err(Unread {
-            missing: false,
-            reason: format!(
-                "{} is larger than the limit of {MAX_FILE_BYTES} bytes",
-                path.display()
-            ),
-        });
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(refuse(format!(
+            "larger than the limit of {MAX_FILE_BYTES} bytes"
+        )));
     }
-    Ok(text)
+    String::from_utf8(bytes).map_err(|error| {
+        refuse(format!(
+            "not UTF-8 text (invalid byte at offset {})",
+            error.utf8_error().valid_up_to()
+        ))
+    })
 }
 
 /// Opens a file for reading; on Unix without waiting for a writer, should it be a pipe.
@@ -126,7 +156,7 @@ mod tests {
         let file = open_without_blocking(&fifo).unwrap();
         assert!(!file.metadata().unwrap().is_file());
         let error = read_text(&fifo).unwrap_err();
-        assert!(error.reason.contains("not a regular file"), "{error:?}");
+        assert_eq!(error.reason(), "not a regular file");
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -28,7 +28,7 @@ use crate::{
     attack::AttackSet,
     error::AttackError,
     registry::{self, RefusalLog, Scope},
-    source::{Unread, format_of, read_text},
+    source::{format_of, read_text},
 };
 
 /// How often a watched file is read when no interval is given (`FAULT_ATTACKS_POLL`).
@@ -112,8 +112,8 @@ impl Watch {
     fn poll_once(&self) {
         let seen = match read_text(&self.path) {
             Ok(text) => Seen::Text(text),
-            Err(Unread { missing: true, .. }) => Seen::Missing,
-            Err(Unread { reason, .. }) => Seen::Unreadable(reason),
+            Err(unread) if unread.is_missing() => Seen::Missing,
+            Err(unread) => Seen::Unreadable(unread.naming(&self.path)),
         };
         // The lock is held while the version is applied, so that stopping the watch
         // cannot interleave with it and leave a stopped watch's attacks running.

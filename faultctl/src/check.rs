@@ -1,9 +1,8 @@
 //! Reading and checking an attack file offline, with the library's own parser.
 
-use std::io::Read as _;
 use std::path::Path;
 
-use fault_runtime::{AttackError, AttackSet, Format, MAX_FILE_BYTES, format_of};
+use fault_runtime::{AttackError, AttackSet, Format, format_of, read_text};
 
 use crate::contract::Problem;
 
@@ -79,28 +78,7 @@ pub fn load(path: &Path) -> Result<AttackFile, Refused> {
         format: None,
         problems: vec![Problem::of_file(reason)],
     };
-    let metadata =
-        std::fs::metadata(path).map_err(|error| refuse(format!("cannot read: {error}")))?;
-    // A fifo or a device is refused before it is opened: a fifo with no writer blocks, and
-    // a device such as /dev/zero never ends.
-    if !metadata.is_file() {
-        return Err(refuse("not a regular file".into()));
-    }
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
-        .map_err(|error| refuse(format!("cannot read: {error}")))?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(refuse(format!(
-            "larger than the limit of {MAX_FILE_BYTES} bytes"
-        )));
-    }
-    let text = String::from_utf8(bytes).map_err(|error| {
-        refuse(format!(
-            "not UTF-8 text (invalid byte at offset {})",
-            error.utf8_error().valid_up_to()
-        ))
-    })?;
+    let text = read_text(path).map_err(|unread| refuse(unread.reason().to_owned()))?;
 
     let format = format_of(path, &text);
     let origin = path.display().to_string();
